@@ -1,0 +1,58 @@
+"""The application factory. Importing this module starts nothing."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy.engine import make_url
+
+from .clock import SystemClock
+from .config import ConfigError, load_config
+from .extensions import db, migrate
+from .game import Game, GameSettings
+from .transaction_utils import configure_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from ``config`` (default: the environment). Threads start elsewhere."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config() if config is None else config)
+    if app.config.get("TESTING"):
+        _refuse_non_test_database(app.config["SQLALCHEMY_DATABASE_URI"])
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    with app.app_context():
+        engine = db.engine
+    configure_engine(engine)
+    app.extensions["martingale"] = Game(
+        engine=engine,
+        settings=GameSettings.from_config(app.config),
+        clock=app.config.get("MARTINGALE_CLOCK") or SystemClock(),
+    )
+    from . import cli, web
+
+    app.register_blueprint(web.bp)
+    cli.register(app)
+    return app
+
+
+def current_game() -> Game:
+    return current_app.extensions["martingale"]
+
+
+def _refuse_non_test_database(uri: str) -> None:
+    """Tests may only ever reach a throwaway database."""
+    url = make_url(uri)
+    if url.get_backend_name() == "sqlite":
+        ok = url.database is not None and url.database.startswith(tempfile.gettempdir())
+    else:
+        ok = (url.database or "").startswith("martingale_test")
+    if not ok:
+        raise ConfigError(f"TESTING refuses database {url.render_as_string(hide_password=True)}")

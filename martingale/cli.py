@@ -1,0 +1,105 @@
+"""Flask CLI commands: serve, engine, reconcile, verify, simulate (plus Flask-Migrate's ``db``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from .app import current_game
+from .engine import MarketEngine
+from .errors import MartingaleError
+from .money import price as fmt_price
+from .proofs import verify_asset
+from .reconcile import format_report, reconcile
+
+
+def register(app: Flask) -> None:
+    for command in (serve, engine_command, reconcile_command, verify_command, simulate_command):
+        app.cli.add_command(command)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
+def serve(host: str, port: int) -> None:
+    """Upgrade the database, start the engine and serve the game (development server)."""
+    from flask import current_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    upgrade()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    engine = MarketEngine(current_game())
+    if app.config["MARTINGALE_ENGINE"]:
+        engine.start()
+    click.echo(f"Martingale on http://{host}:{port}/")
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        engine.stop()
+
+
+@click.command("engine")
+def engine_command() -> None:
+    """Run only the market engine (stands by while another engine holds the lock)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    engine = MarketEngine(current_game())
+    try:
+        engine.run()
+    except KeyboardInterrupt:
+        engine.stop()
+
+
+@click.command("reconcile")
+def reconcile_command() -> None:
+    """Check every invariant of the books; exit 1 with a report if any fails."""
+    checks = reconcile(current_game().engine)
+    click.echo(format_report(checks))
+    if not all(c.ok for c in checks):
+        sys.exit(1)
+
+
+@click.command("verify")
+@click.argument("ref")
+def verify_command(ref: str) -> None:
+    """Recompute a settled asset's path from its revealed seed (REF: symbol or id)."""
+    try:
+        asset, verdict = verify_asset(current_game(), ref)
+    except MartingaleError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    click.echo(f"asset {asset.id} {asset.symbol}: commitment {asset.seed_commitment}")
+    click.echo(f"seed {asset.seed.hex()}; {verdict.ticks_checked} ticks checked")
+    click.echo(f"settled at tick {asset.final_tick} for {fmt_price(asset.final_price or 0)}")
+    for problem in verdict.problems:
+        click.echo(f"FAIL {problem}")
+    click.echo("verified" if verdict.ok else "REJECTED")
+    sys.exit(0 if verdict.ok else 1)
+
+
+@click.command("simulate")
+@click.option("--players", type=int, default=50, show_default=True)
+@click.option("--minutes", type=int, default=60, show_default=True)
+@click.option("--seed", type=int, default=None, help="Seed for the bots' choices (not the prices).")
+@click.option(
+    "--database-url",
+    default=None,
+    help="Run against this database instead of a new temporary SQLite file.",
+)
+def simulate_command(
+    players: int, minutes: int, seed: int | None, database_url: str | None
+) -> None:
+    """Bots trade through the real services on an injected clock; then reconcile."""
+    from .simulate import simulate
+
+    report = simulate(players=players, minutes=minutes, seed=seed, database_url=database_url)
+    click.echo(report.summary())
+    sys.exit(0 if report.reconciled else 1)

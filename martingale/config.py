@@ -1,0 +1,91 @@
+"""Configuration from environment variables.
+
+Every setting has a documented environment name and default (README, "Configuration"). The result is
+a plain dict of Flask config keys, so tests build their own dict before any engine exists and never
+see the developer's environment unless they ask for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+DEFAULTS: dict[str, str] = {
+    "DATABASE_URL": "sqlite:///martingale.db",
+    "SECRET_KEY": "dev-only-not-secret",
+    "INITIAL_CASH": "100000",
+    "MARTINGALE_POOL_SIZE": "16",
+    "MARTINGALE_TICK_SECONDS": "1",
+    "MARTINGALE_LIFETIME_MIN_SECONDS": "300",
+    "MARTINGALE_LIFETIME_MAX_SECONDS": "1800",
+    "MARTINGALE_LIFETIME_MEAN_SECONDS": "600",
+    "MARTINGALE_WORTHLESS_PRICE": "0.01",
+    "MARTINGALE_EXCLUDED_SYMBOLS": "",
+    "MARTINGALE_ENGINE": "on",
+}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Map Heroku-style and driverless PostgreSQL URLs onto the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _decimal(name: str, raw: str) -> Decimal:
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise ConfigError(f"{name} must be a decimal number, got {raw!r}") from exc
+    if not value.is_finite() or value <= 0:
+        raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
+    """Build the Flask config dict from ``environ`` (default: the process environment)."""
+    env = dict(DEFAULTS)
+    env.update(
+        {k: v for k, v in (os.environ if environ is None else environ).items() if k in DEFAULTS}
+    )
+    lifetime_min = _decimal(
+        "MARTINGALE_LIFETIME_MIN_SECONDS", env["MARTINGALE_LIFETIME_MIN_SECONDS"]
+    )
+    lifetime_max = _decimal(
+        "MARTINGALE_LIFETIME_MAX_SECONDS", env["MARTINGALE_LIFETIME_MAX_SECONDS"]
+    )
+    if lifetime_min > lifetime_max:
+        raise ConfigError("MARTINGALE_LIFETIME_MIN_SECONDS exceeds MARTINGALE_LIFETIME_MAX_SECONDS")
+    pool_size = int(_decimal("MARTINGALE_POOL_SIZE", env["MARTINGALE_POOL_SIZE"]))
+    config: dict[str, Any] = {
+        "SECRET_KEY": env["SECRET_KEY"],
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(env["DATABASE_URL"]),
+        "INITIAL_CASH": _decimal("INITIAL_CASH", env["INITIAL_CASH"]),
+        "MARTINGALE_POOL_SIZE": pool_size,
+        "MARTINGALE_TICK_SECONDS": _decimal(
+            "MARTINGALE_TICK_SECONDS", env["MARTINGALE_TICK_SECONDS"]
+        ),
+        "MARTINGALE_LIFETIME_MIN_SECONDS": lifetime_min,
+        "MARTINGALE_LIFETIME_MAX_SECONDS": lifetime_max,
+        "MARTINGALE_LIFETIME_MEAN_SECONDS": _decimal(
+            "MARTINGALE_LIFETIME_MEAN_SECONDS", env["MARTINGALE_LIFETIME_MEAN_SECONDS"]
+        ),
+        "MARTINGALE_WORTHLESS_PRICE": _decimal(
+            "MARTINGALE_WORTHLESS_PRICE", env["MARTINGALE_WORTHLESS_PRICE"]
+        ),
+        "MARTINGALE_EXCLUDED_SYMBOLS": frozenset(
+            env["MARTINGALE_EXCLUDED_SYMBOLS"].upper().split()
+        ),
+        # "off" lets a deployment run the engine as its own process (`flask engine`).
+        "MARTINGALE_ENGINE": env["MARTINGALE_ENGINE"].lower() not in ("off", "0", "false", "no"),
+        "TESTING": False,
+    }
+    config.update(overrides)
+    return config

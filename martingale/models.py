@@ -1,0 +1,261 @@
+"""The schema: players, assets and their price ticks, and the double-entry books.
+
+Invariants the database itself enforces (the reconcile command checks the rest):
+- every amount is an integer count of atoms (see ``money``), never a float;
+- a player's cash and each holding are never negative, never above their caps (CHECK);
+- postings, journal entries, trades and settlements are append-only (triggers in the migration);
+- one trade per (player, idempotency key); one settlement per (player, asset) (UNIQUE);
+- a symbol is held by one asset at a time and for 24 hours after its expiry (``symbol_leases`` PK);
+  symbols and colours are unique among live assets (partial UNIQUE indexes).
+
+The house has no balance row: its balance is minus the sum of everyone else's postings, so no trade
+ever waits on a house row lock.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+from .money import MAX_CASH, MAX_HOLDING
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC, on both backends."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+LIVE = "live"
+SETTLED = "settled"
+
+
+class Player(db.Model):
+    __tablename__ = "players"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(20))
+    # lowercased: usernames are unique case-insensitively
+    username_key: Mapped[str] = mapped_column(String(20), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # cached sum of this player's USD postings, updated in the same transaction as they are written
+    cash: Mapped[int] = mapped_column(BigInteger)
+    # what the player was actually granted: the P&L baseline
+    granted: Mapped[int] = mapped_column(BigInteger)
+    realized_pnl: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (
+        CheckConstraint("cash >= 0", name="cash_nonnegative"),
+        CheckConstraint(f"cash <= {MAX_CASH}", name="cash_cap"),
+        CheckConstraint("granted >= 0", name="granted_nonnegative"),
+    )
+
+
+class Asset(db.Model):
+    __tablename__ = "assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    symbol: Mapped[str] = mapped_column(ForeignKey("symbol_leases.symbol"), index=True)
+    color: Mapped[str] = mapped_column(String(7))
+    status: Mapped[str] = mapped_column(String(10), default=LIVE)
+    # secret until settled: never serialised while status is live
+    seed: Mapped[bytes] = mapped_column(LargeBinary(32))
+    seed_commitment: Mapped[str] = mapped_column(String(64))
+    # per-tick parameters as exact decimal text (the published recipe uses these strings)
+    drift: Mapped[str] = mapped_column(String(32))
+    volatility: Mapped[str] = mapped_column(String(32))
+    initial_price: Mapped[int] = mapped_column(BigInteger)
+    born_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tick_us: Mapped[int] = mapped_column(BigInteger)
+    expiry_tick: Mapped[int] = mapped_column(Integer)
+    # secret like the seed: min(expiry_tick, first tick priced below the worthless price)
+    end_tick: Mapped[int] = mapped_column(Integer)
+    final_tick: Mapped[int | None] = mapped_column(Integer)
+    final_price: Mapped[int | None] = mapped_column(BigInteger)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('live', 'settled')", name="status_known"),
+        CheckConstraint("initial_price > 0", name="initial_price_positive"),
+        CheckConstraint("tick_us > 0", name="tick_positive"),
+        CheckConstraint(
+            "expiry_tick > 0 AND end_tick > 0 AND end_tick <= expiry_tick", name="ticks"
+        ),
+        CheckConstraint(
+            "(status = 'live' AND final_tick IS NULL AND final_price IS NULL)"
+            " OR (status = 'settled' AND final_tick = end_tick AND final_price IS NOT NULL)",
+            name="settled_fields",
+        ),
+        Index(
+            "uq_assets_live_symbol",
+            "symbol",
+            unique=True,
+            sqlite_where=text("status = 'live'"),
+            postgresql_where=text("status = 'live'"),
+        ),
+        Index(
+            "uq_assets_live_color",
+            "color",
+            unique=True,
+            sqlite_where=text("status = 'live'"),
+            postgresql_where=text("status = 'live'"),
+        ),
+        Index("ix_assets_status", "status"),
+    )
+
+
+class SymbolLease(db.Model):
+    """One row per symbol ever used: who may take it next, and from when."""
+
+    __tablename__ = "symbol_leases"
+
+    symbol: Mapped[str] = mapped_column(String(3), primary_key=True)
+    reusable_after: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PriceTick(db.Model):
+    __tablename__ = "price_ticks"
+
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), primary_key=True)
+    tick: Mapped[int] = mapped_column(Integer, primary_key=True)
+    price: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("price >= 0", name="price_nonnegative"),)
+
+
+class JournalEntry(db.Model):
+    """One money movement; its postings sum to zero per unit."""
+
+    __tablename__ = "journal_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    player_id: Mapped[int | None] = mapped_column(ForeignKey("players.id"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('grant', 'buy', 'sell', 'settlement')", name="kind_known"),
+    )
+
+
+class Posting(db.Model):
+    """One leg of an entry. ``player_id`` NULL is the house; ``asset_id`` NULL is USD."""
+
+    __tablename__ = "postings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    player_id: Mapped[int | None] = mapped_column(ForeignKey("players.id"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_nonzero"),
+        Index("ix_postings_account", "player_id", "asset_id"),
+    )
+
+
+class Holding(db.Model):
+    __tablename__ = "holdings"
+
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), primary_key=True, index=True)
+    # cached sum of this player's postings in this asset
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    # what the units still held cost, in cash atoms: the average cost is cost_basis / quantity
+    cost_basis: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_nonnegative"),
+        CheckConstraint(f"quantity <= {MAX_HOLDING}", name="quantity_cap"),
+        CheckConstraint("cost_basis >= 0", name="cost_basis_nonnegative"),
+        CheckConstraint("quantity > 0 OR cost_basis = 0", name="no_basis_without_units"),
+    )
+
+
+class Trade(db.Model):
+    __tablename__ = "trades"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"))
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
+    # sells only: proceeds minus the cost basis released
+    realized_pnl: Mapped[int | None] = mapped_column(BigInteger)
+    tick: Mapped[int] = mapped_column(Integer)
+    executed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
+
+    __table_args__ = (
+        UniqueConstraint("player_id", "idempotency_key", name="uq_trades_player_key"),
+        CheckConstraint("side IN ('buy', 'sell')", name="side_known"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("total >= 0", name="total_nonnegative"),
+        Index("ix_trades_player_id_id", "player_id", "id"),
+    )
+
+
+class Settlement(db.Model):
+    __tablename__ = "settlements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"))
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[int] = mapped_column(BigInteger)
+    cost_basis: Mapped[int] = mapped_column(BigInteger)
+    realized_pnl: Mapped[int] = mapped_column(BigInteger)
+    settled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+
+    __table_args__ = (
+        # exactly once per holding, whoever runs the settlement and however often
+        UniqueConstraint("player_id", "asset_id", name="uq_settlements_player_asset"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("value >= 0", name="value_nonnegative"),
+    )
+
+
+class EngineBeat(db.Model):
+    """The engine's heartbeat: readiness checks and the simulator read it."""
+
+    __tablename__ = "engine_beats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ticks: Mapped[int] = mapped_column(BigInteger, default=0)

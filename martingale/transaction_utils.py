@@ -1,0 +1,118 @@
+"""Units of work: one database transaction per business operation, retried whole.
+
+SQLite: pysqlite's default mode runs reads outside any transaction and only BEGINs (deferred) before
+a write, which loses updates under concurrency; ``with_for_update()`` compiles to a plain SELECT. So
+the driver's own transaction handling is switched off and every transaction is opened here with
+``BEGIN IMMEDIATE``: it takes the database's write lock before the first read, which makes each unit
+of work serial. Read-only work opens ``BEGIN`` (deferred) through ``readonly_engine``.
+
+PostgreSQL: READ COMMITTED with row locks (``FOR UPDATE``/``FOR SHARE``) taken in a fixed order
+(asset, then player, then holding; several players by id) plus CHECK constraints as the last word.
+Serialization failures, deadlocks and a locked SQLite database retry the whole unit, never half.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import BigInteger, Engine, event
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_S = 30
+_RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+_RETRY_CONSTRAINTS = ("uq_trades_player_key", "symbol_leases")
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install the per-connection settings and transaction hooks the backend needs."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_connection.create_function("mg_muldiv", 3, _muldiv_floor, deterministic=True)
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # FULL: a commit survives power loss even in WAL mode
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        readonly = conn.get_execution_options().get("martingale_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def readonly_engine(engine: Engine) -> Engine:
+    """The same pool, but SQLite transactions begin deferred so readers never queue behind writers."""
+    return engine.execution_options(martingale_readonly=True)
+
+
+def _muldiv_floor(a: int | None, b: int | None, d: int | None) -> int | None:
+    if a is None or b is None or d is None:
+        return None
+    return a * b // d
+
+
+class muldiv(FunctionElement[int]):
+    """floor(a * b / d) computed exactly (the product overflows 64 bits), in one SQL statement."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "muldiv"
+
+
+@compiles(muldiv, "sqlite")
+def _muldiv_sqlite(element: muldiv, compiler: Any, **kw: Any) -> str:
+    return f"mg_muldiv({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(muldiv, "postgresql")
+def _muldiv_pg(element: muldiv, compiler: Any, **kw: Any) -> str:
+    a, b, d = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(floor(CAST({a} AS NUMERIC) * {b} / {d}) AS BIGINT)"
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, IntegrityError):
+        text = str(exc.orig)
+        return any(name in text for name in _RETRY_CONSTRAINTS)
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
+        return True
+    if isinstance(exc, DBAPIError):
+        return getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES
+    return False
+
+
+def run_in_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = 10) -> T:
+    """Run ``work`` in a new session and transaction; commit, or roll back and maybe retry it all."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with Session(engine, expire_on_commit=False) as session, session.begin():
+                return work(session)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            delay = min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5)
+            log.debug("retrying unit of work after %s (attempt %d)", type(exc.orig), attempt)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def read(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run read-only ``work`` in one consistent snapshot."""
+    with Session(readonly_engine(engine), expire_on_commit=False) as session, session.begin():
+        return work(session)

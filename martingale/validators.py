@@ -1,0 +1,106 @@
+"""Parse and check untrusted input into exact domain values; the first failure wins.
+
+Order as in the upstream game (spec 5.1): side, symbol, quantity, then the idempotency key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from .errors import (
+    InvalidIdempotencyKey,
+    InvalidQuantity,
+    InvalidSide,
+    InvalidSymbol,
+    InvalidUsername,
+)
+from .money import MAX_QUANTITY, QTY_SCALE
+
+# Never issued as a ticker: words with a meaning elsewhere in the product or in finance.
+RESERVED_SYMBOLS = frozenset({"USD", "NUL", "NAN", "INF", "ALL", "API", "BUY", "SEL", "CEO", "SEC"})
+RESERVED_NAMES = frozenset(
+    {"null", "none", "cash", "usd", "system", "admin", "test", "house", "root", "martingale"}
+)
+_SYMBOL = re.compile(r"[A-Z]{1,10}")
+_USERNAME = re.compile(r"[A-Za-z0-9_]{3,20}")
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+_MAX_QUANTITY_TEXT = 64
+
+
+@dataclass(frozen=True)
+class Order:
+    side: str
+    symbol: str
+    quantity: int  # atoms of 10**-8
+    idempotency_key: str
+
+    @property
+    def fingerprint(self) -> str:
+        """What makes two requests "the same" for idempotency."""
+        canonical = f"{self.side}|{self.symbol}|{self.quantity}"
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_side(value: object) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in ("buy", "sell"):
+        raise InvalidSide("side must be 'buy' or 'sell'")
+    return value.strip().lower()
+
+
+def parse_symbol(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidSymbol("symbol must be a string")
+    symbol = value.strip().upper()
+    if not _SYMBOL.fullmatch(symbol):
+        raise InvalidSymbol("symbol must be 1 to 10 letters A-Z")
+    return symbol
+
+
+def parse_quantity(value: object) -> int:
+    """A positive quantity with at most 8 decimals, 1e-8 to 1e9, as atoms. Never via float."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        # floats are refused outright: 0.1 as a float is not 0.1
+        raise InvalidQuantity("quantity must be a decimal string or an integer")
+    text = str(value).strip()
+    if len(text) > _MAX_QUANTITY_TEXT:
+        raise InvalidQuantity("quantity is too long")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise InvalidQuantity("quantity is not a number") from None
+    if not number.is_finite() or number <= 0:
+        raise InvalidQuantity("quantity must be a positive finite number")
+    atoms = number * QTY_SCALE
+    if atoms != atoms.to_integral_value():
+        raise InvalidQuantity("quantity has more than 8 decimal places")
+    atoms_int = int(atoms)
+    if atoms_int > MAX_QUANTITY:
+        raise InvalidQuantity("quantity exceeds 1,000,000,000")
+    return atoms_int
+
+
+def parse_idempotency_key(value: object) -> str:
+    if not isinstance(value, str) or not _KEY.fullmatch(value):
+        raise InvalidIdempotencyKey("idempotency key must be 1 to 255 printable ASCII characters")
+    return value
+
+
+def parse_order(symbol: object, side: object, quantity: object, idempotency_key: object) -> Order:
+    return Order(
+        side=parse_side(side),
+        symbol=parse_symbol(symbol),
+        quantity=parse_quantity(quantity),
+        idempotency_key=parse_idempotency_key(idempotency_key),
+    )
+
+
+def parse_username(value: object) -> str:
+    if not isinstance(value, str) or not _USERNAME.fullmatch(value.strip()):
+        raise InvalidUsername("username must be 3 to 20 letters, digits or underscores")
+    name = value.strip()
+    if name.lower() in RESERVED_NAMES:
+        raise InvalidUsername("that username is reserved")
+    return name

@@ -1,0 +1,134 @@
+"""Test databases exist before any engine does, and are always throwaway.
+
+Every test that takes ``game`` runs once on SQLite (a copy of a freshly migrated file) and once on
+PostgreSQL (a database created for this session, truncated between tests) when PostgreSQL is
+reachable at MARTINGALE_TEST_POSTGRES_URL. Under CI=true an unreachable PostgreSQL is an error, not a
+skip. After each test the books must reconcile.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from martingale import create_app
+from martingale.clock import ManualClock
+from martingale.config import load_config
+from martingale.game import Game
+from martingale.reconcile import format_report, reconcile
+
+PG_URL = os.environ.get(
+    "MARTINGALE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TABLES = (
+    "postings, journal_entries, trades, settlements, holdings, price_ticks, assets, "
+    "symbol_leases, players, engine_beats"
+)
+
+# Short lifetimes through configuration, never by patching code.
+TEST_ENV = {
+    "SECRET_KEY": "test",
+    "INITIAL_CASH": "100000",
+    "MARTINGALE_POOL_SIZE": "4",
+    "MARTINGALE_TICK_SECONDS": "1",
+    "MARTINGALE_LIFETIME_MIN_SECONDS": "30",
+    "MARTINGALE_LIFETIME_MAX_SECONDS": "120",
+    "MARTINGALE_LIFETIME_MEAN_SECONDS": "60",
+    "MARTINGALE_WORTHLESS_PRICE": "0.01",
+}
+
+
+def make_config(url: str, **overrides: object) -> dict[str, object]:
+    env = dict(TEST_ENV, DATABASE_URL=url)
+    return load_config(env, TESTING=True, MARTINGALE_CLOCK=ManualClock(), **overrides)
+
+
+def _pg_reachable() -> bool:
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    app = create_app(make_config(f"sqlite:///{path}"))
+    with app.app_context():
+        upgrade()
+    app.extensions["martingale"].engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    if not _pg_reachable():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI: PostgreSQL is not reachable at {PG_URL}")
+        pytest.skip("PostgreSQL not reachable")
+    name = f"martingale_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    app = create_app(make_config(url))
+    with app.app_context():
+        upgrade()
+    app.extensions["martingale"].engine.dispose()
+    yield url
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "martingale.db"
+        shutil.copy(template, target)
+        return f"sqlite:///{target}"
+    url = request.getfixturevalue("pg_database")
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    return url
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app(make_config(database_url))
+    yield app
+    app.extensions["martingale"].engine.dispose()
+
+
+@pytest.fixture
+def game(app: Flask, request: pytest.FixtureRequest) -> Iterator[Game]:
+    game: Game = app.extensions["martingale"]
+    yield game
+    if request.node.get_closest_marker("books_may_break") is None:
+        checks = reconcile(game.engine)
+        assert all(c.ok for c in checks), format_report(checks)
+
+
+@pytest.fixture
+def clock(game: Game) -> ManualClock:
+    assert isinstance(game.clock, ManualClock)
+    return game.clock
+
+
+def execute(game: Game, sql: str, **params: object) -> list[tuple]:
+    with game.engine.begin() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params).all()]
