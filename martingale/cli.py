@@ -8,6 +8,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .app import current_game
@@ -26,6 +27,7 @@ def register(app: Flask) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
+@with_appcontext
 def serve(host: str, port: int) -> None:
     """Upgrade the database, start the engine and serve the game (development server)."""
     from flask import current_app
@@ -46,6 +48,7 @@ def serve(host: str, port: int) -> None:
 
 
 @click.command("engine")
+@with_appcontext
 def engine_command() -> None:
     """Run only the market engine (stands by while another engine holds the lock)."""
     logging.basicConfig(
@@ -59,6 +62,7 @@ def engine_command() -> None:
 
 
 @click.command("reconcile")
+@with_appcontext
 def reconcile_command() -> None:
     """Check every invariant of the books; exit 1 with a report if any fails."""
     checks = reconcile(current_game().engine)
@@ -69,6 +73,7 @@ def reconcile_command() -> None:
 
 @click.command("verify")
 @click.argument("ref")
+@with_appcontext
 def verify_command(ref: str) -> None:
     """Recompute a settled asset's path from its revealed seed (REF: symbol or id)."""
     try:

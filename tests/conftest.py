@@ -131,4 +131,5 @@ def clock(game: Game) -> ManualClock:
 
 def execute(game: Game, sql: str, **params: object) -> list[tuple]:
     with game.engine.begin() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params).all()]
+        result = conn.execute(text(sql), params)
+        return [tuple(r) for r in result.all()] if result.returns_rows else []
