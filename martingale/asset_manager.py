@@ -139,6 +139,7 @@ def create_asset(session: Session, game: Game, now: datetime, draw: Draw | None 
         born_at=now,
         tick_us=tick_us,
         expiry_tick=expiry_tick,
+        worthless_price=game.settings.worthless_price,
         end_tick=end_tick,
     )
     session.add(asset)
@@ -225,7 +226,7 @@ def _settle(session: Session, game: Game, asset_id: int) -> SettlementReport | N
     ).all()
     report = SettlementReport(
         asset_id=asset_id, symbol=asset.symbol, final_tick=asset.end_tick, final_price=final_price,
-        holders=0, quantity=0, value=0, worthless=final_price < game.settings.worthless_price,
+        holders=0, quantity=0, value=0, worthless=final_price < asset.worthless_price,
         seed_hex=asset.seed.hex(),
     )  # fmt: skip
     if session.get(PriceTick, (asset_id, asset.end_tick)) is None:

@@ -94,6 +94,8 @@ class Asset(db.Model):
     born_at: Mapped[datetime] = mapped_column(UTCDateTime)
     tick_us: Mapped[int] = mapped_column(BigInteger)
     expiry_tick: Mapped[int] = mapped_column(Integer)
+    # the worthless threshold in force at birth: part of the published proof, immune to config changes
+    worthless_price: Mapped[int] = mapped_column(BigInteger)
     # secret like the seed: min(expiry_tick, first tick priced below the worthless price)
     end_tick: Mapped[int] = mapped_column(Integer)
     final_tick: Mapped[int | None] = mapped_column(Integer)
@@ -146,7 +148,10 @@ class PriceTick(db.Model):
     tick: Mapped[int] = mapped_column(Integer, primary_key=True)
     price: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (CheckConstraint("price >= 0", name="price_nonnegative"),)
+    __table_args__ = (
+        CheckConstraint("price >= 0", name="price_nonnegative"),
+        CheckConstraint("tick >= 0", name="tick_nonnegative"),
+    )
 
 
 class JournalEntry(db.Model):

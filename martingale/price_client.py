@@ -68,7 +68,10 @@ def inverse_normal_cdf(p: Decimal) -> Decimal:
         return CTX.divide(_horner(_C, q), CTX.add(CTX.multiply(_horner(_D, q), q), Decimal(1)))
     if p > _P_HIGH:
         q = CTX.sqrt(CTX.multiply(Decimal(-2), CTX.ln(CTX.subtract(Decimal(1), p))))
-        return -CTX.divide(_horner(_C, q), CTX.add(CTX.multiply(_horner(_D, q), q), Decimal(1)))
+        # copy_negate is exact; unary minus would round in the thread's own decimal context
+        return CTX.divide(
+            _horner(_C, q), CTX.add(CTX.multiply(_horner(_D, q), q), Decimal(1))
+        ).copy_negate()
     q = CTX.subtract(p, _HALF)
     r = CTX.multiply(q, q)
     num = CTX.multiply(_horner(_A, r), q)
@@ -186,7 +189,9 @@ def verify_path(
             f"settlement price {final_price} differs from S({final_tick}) = {path.price(final_tick)}"
         )
     for k in sorted(ticks):
-        if k > expected_end:
+        if k < 0:
+            problems.append(f"tick {k} is before the asset's birth")
+        elif k > expected_end:
             problems.append(f"tick {k} published after the end of trading")
         elif ticks[k] != path.price(k):
             problems.append(f"tick {k}: stored {ticks[k]}, recomputed {path.price(k)}")

@@ -45,7 +45,7 @@ def verify_asset(game: Game, ref: str) -> tuple[Asset, Verdict]:
             seed_commitment=asset.seed_commitment,
             params=params,
             expiry_tick=asset.expiry_tick,
-            worthless=game.settings.worthless_price,
+            worthless=asset.worthless_price,
             ticks=ticks,
             final_tick=asset.final_tick,
             final_price=asset.final_price,

@@ -1,12 +1,13 @@
 """Market orders: buy and sell at the current tick's price, exactly once per idempotency key.
 
 One trade is one transaction that, in this order:
-1. locks the player's row (every trade of one player queues here, so two requests with the same key
+1. takes a shared lock on the live asset's row, which settlement must wait for;
+2. locks the player's row (every trade of one player queues here, so two requests with the same key
    cannot both miss each other);
-2. replays the earlier result if the key was used for the same request, refuses it otherwise;
-3. takes a shared lock on the asset row, which settlement must wait for, and checks the trade's own
-   tick against the asset's end: no trade can execute at or after expiry, job or no job;
-4. moves cash and units with guarded updates and writes one balanced journal entry.
+3. replays the earlier result if the key was used for the same request, refuses it otherwise;
+4. checks the trade's own tick against the asset's end: no trade can execute at or after expiry,
+   job or no job;
+5. moves cash and units with guarded updates and writes one balanced journal entry.
 """
 
 from __future__ import annotations
@@ -67,6 +68,12 @@ def execute_trade(
 
 
 def _execute(session: Session, game: Game, player_id: int, order: Order) -> TradeResult:
+    # lock order everywhere: asset, then player(s), then holding; settlement follows the same order
+    asset = session.scalar(
+        select(Asset)
+        .where(Asset.symbol == order.symbol, Asset.status == LIVE)
+        .with_for_update(read=True)
+    )
     player = session.scalar(select(Player).where(Player.id == player_id).with_for_update())
     if player is None:
         raise UnknownPlayer("no such player")
@@ -77,22 +84,17 @@ def _execute(session: Session, game: Game, player_id: int, order: Order) -> Trad
     )
     if earlier is not None:
         return _replay(session, earlier, order)
-
-    asset = session.scalar(
-        select(Asset)
-        .where(Asset.symbol == order.symbol, Asset.status == LIVE)
-        .with_for_update(read=True)
-    )
     if asset is None:
-        raise UnknownAsset(f"no live asset is called {order.symbol}")
+        if session.scalar(select(Asset.id).where(Asset.symbol == order.symbol).limit(1)):
+            raise AssetNotTradable(f"{order.symbol} has expired")
+        raise UnknownAsset(f"no asset is called {order.symbol}")
     now = game.clock.now()
     tick = tick_at(asset, now)
     if tick < 0 or tick >= asset.end_tick:
         raise AssetNotTradable(f"{asset.symbol} is no longer trading")
     price = game.path(asset).price(tick)
-    if (
-        price < game.settings.worthless_price
-    ):  # unreachable while end_tick is right; belt and braces
+    # unreachable while end_tick is right; kept so a wrong end_tick can never trade below it
+    if price < asset.worthless_price:
         raise AssetNotTradable(f"{asset.symbol} is no longer trading")
 
     if order.side == "buy":

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from martingale import engine as engine_module
 from martingale import errors
 from martingale.asset_manager import PALETTE, _lease_symbol, refill_pool, settle_asset
-from martingale import engine as engine_module
 from martingale.engine import MarketEngine
 from martingale.models import LIVE, Asset, Holding, Player, Settlement
 from martingale.money import USD_SCALE, value_floor
@@ -123,9 +123,10 @@ def test_the_database_refuses_two_live_assets_with_one_symbol(game):
         execute(
             game,
             "INSERT INTO assets (symbol, color, status, seed, seed_commitment, drift, volatility,"
-            " initial_price, born_at, tick_us, expiry_tick, end_tick)"
+            " initial_price, born_at, tick_us, expiry_tick, worthless_price, end_tick)"
             " SELECT symbol, '#000000', 'live', seed, seed_commitment, drift, volatility,"
-            " initial_price, born_at, tick_us, expiry_tick, end_tick FROM assets WHERE id = :id",
+            " initial_price, born_at, tick_us, expiry_tick, worthless_price, end_tick"
+            " FROM assets WHERE id = :id",
             id=asset.id,
         )
 

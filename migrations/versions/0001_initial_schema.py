@@ -57,6 +57,7 @@ def upgrade():
     sa.Column('born_at', sa.DateTime(), nullable=False),
     sa.Column('tick_us', sa.BigInteger(), nullable=False),
     sa.Column('expiry_tick', sa.Integer(), nullable=False),
+    sa.Column('worthless_price', sa.BigInteger(), nullable=False),
     sa.Column('end_tick', sa.Integer(), nullable=False),
     sa.Column('final_tick', sa.Integer(), nullable=True),
     sa.Column('final_price', sa.BigInteger(), nullable=True),
@@ -107,6 +108,7 @@ def upgrade():
     sa.Column('tick', sa.Integer(), nullable=False),
     sa.Column('price', sa.BigInteger(), nullable=False),
     sa.CheckConstraint('price >= 0', name=op.f('ck_price_ticks_price_nonnegative')),
+    sa.CheckConstraint('tick >= 0', name=op.f('ck_price_ticks_tick_nonnegative')),
     sa.ForeignKeyConstraint(['asset_id'], ['assets.id'], name=op.f('fk_price_ticks_asset_id_assets')),
     sa.PrimaryKeyConstraint('asset_id', 'tick', name=op.f('pk_price_ticks'))
     )
