@@ -57,7 +57,13 @@ def configure_engine(engine: Engine) -> None:
 
 
 def readonly_engine(engine: Engine) -> Engine:
-    """The same pool, but SQLite transactions begin deferred so readers never queue behind writers."""
+    """The same pool for read-only work that must see one consistent snapshot.
+
+    SQLite: BEGIN deferred, so readers never queue behind writers (WAL gives the snapshot).
+    PostgreSQL: REPEATABLE READ READ ONLY, so every statement of a report sees the same snapshot.
+    """
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     return engine.execution_options(martingale_readonly=True)
 
 
