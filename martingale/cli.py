@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from .app import current_game
 from .engine import MarketEngine
@@ -42,7 +43,7 @@ def serve(host: str, port: int) -> None:
         engine.start()
     click.echo(f"Martingale on http://{host}:{port}/")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True)
     finally:
         engine.stop()
 
