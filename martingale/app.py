@@ -30,7 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     with app.app_context():
         engine = db.engine
-    configure_engine(engine)
+    configure_engine(engine, app.config.get("MARTINGALE_SQLITE_SYNCHRONOUS", "FULL"))
     app.extensions["martingale"] = Game(
         engine=engine,
         settings=GameSettings.from_config(app.config),

@@ -33,8 +33,14 @@ _RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detecte
 _RETRY_CONSTRAINTS = ("uq_trades_player_key", "symbol_leases")
 
 
-def configure_engine(engine: Engine) -> None:
-    """Install the per-connection settings and transaction hooks the backend needs."""
+def configure_engine(engine: Engine, sqlite_synchronous: str = "FULL") -> None:
+    """Install the per-connection settings and transaction hooks the backend needs.
+
+    ``sqlite_synchronous`` stays FULL (a commit survives power loss even in WAL mode) except for
+    throwaway databases such as the simulator's, where durability buys nothing.
+    """
+    if sqlite_synchronous not in ("FULL", "NORMAL"):
+        raise ValueError("sqlite_synchronous must be FULL or NORMAL")
     if engine.dialect.name != "sqlite":
         return
 
@@ -46,8 +52,7 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
-        # FULL: a commit survives power loss even in WAL mode
-        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute(f"PRAGMA synchronous = {sqlite_synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -1,5 +1,8 @@
 """Asset lifecycle: birth, the pool, expiry and the worthless rule, settlement, and the books' guards."""
 
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -242,3 +245,36 @@ def test_only_one_engine_ticks_and_a_standby_takes_over(game):
         second.stop()
     row = execute(game, "SELECT holder FROM engine_beats")
     assert row == [(second.holder,)]
+
+
+def test_a_standby_engine_takes_over_when_the_engine_process_dies(game, database_url):
+    """A real second process holds the lock; kill -9 it and the standby here starts ticking."""
+    env = dict(os.environ, DATABASE_URL=database_url, MARTINGALE_POOL_SIZE="2")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "martingale", "engine"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    standby = MarketEngine(game)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if execute(game, "SELECT holder FROM engine_beats WHERE holder LIKE :p", p=f"%:{proc.pid}:%"):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the engine process never ticked")
+        standby.start()
+        time.sleep(1)
+        assert not standby.is_leader
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 15
+        while not standby.is_leader and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert standby.is_leader
+    finally:
+        standby.stop()
+        if proc.poll() is None:
+            proc.kill()
