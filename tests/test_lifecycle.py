@@ -260,7 +260,9 @@ def test_a_standby_engine_takes_over_when_the_engine_process_dies(game, database
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if execute(game, "SELECT holder FROM engine_beats WHERE holder LIKE :p", p=f"%:{proc.pid}:%"):
+            if execute(
+                game, "SELECT holder FROM engine_beats WHERE holder LIKE :p", p=f"%:{proc.pid}:%"
+            ):
                 break
             time.sleep(0.1)
         else:
