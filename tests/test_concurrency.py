@@ -5,6 +5,8 @@ through a deliberately unguarded buy (read cash, check in Python, write it back,
 driver transactions) and must be caught, which shows the race can fail.
 """
 
+import multiprocessing
+import os
 import threading
 import time
 from collections import Counter
@@ -178,3 +180,42 @@ def test_a_trade_racing_a_settlement_is_either_settled_or_refused(game, clock):
         race(6, work)
         held = read(game.engine, lambda s, a=asset, p=player: s.get(Holding, (p, a.id)))
         assert held is None or held.quantity == 0
+
+
+def _buy_in_another_process(url, player, symbol, barrier, results):
+    """Runs in a fresh interpreter: its own app, engine and pool; no lock shared with the parent."""
+    from martingale import create_app
+
+    from .conftest import make_config
+
+    game = create_app(make_config(url)).extensions["martingale"]
+    barrier.wait()
+    try:
+        # a key of its own: each process's helper counter starts at k0, which would be one request
+        result = trade(game, player, "buy", symbol, "400", key=f"proc-{os.getpid()}")
+        results.put("replayed" if result.replayed else "ok")
+    except errors.MartingaleError as exc:
+        results.put(exc.code)
+    finally:
+        game.engine.dispose()
+
+
+def test_8_processes_buying_40_percent_each_exactly_two_succeed(game, database_url):
+    """Across processes only the database's own locking (BEGIN IMMEDIATE, row locks) can protect."""
+    ctx = multiprocessing.get_context("spawn")
+    asset = new_asset(game, initial="100", volatility="0.0001")
+    alice = new_player(game)
+    barrier, results = ctx.Barrier(8), ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=_buy_in_another_process,
+            args=(database_url, alice, asset.symbol, barrier, results),
+        )
+        for _ in range(8)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert Counter(results.get(timeout=5) for _ in procs) == {"ok": 2, "insufficient_funds": 6}
+    assert read(game.engine, lambda s: s.get(Player, alice)).cash == GRANT - 80_000 * USD_SCALE
