@@ -36,9 +36,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings=GameSettings.from_config(app.config),
         clock=app.config.get("MARTINGALE_CLOCK") or SystemClock(),
     )
-    from . import cli, web
+    from . import api, cli, realtime, security, web
 
+    security.init_security(app)
     app.register_blueprint(web.bp)
+    app.register_blueprint(api.bp)
+    realtime.init_realtime(app)
     cli.register(app)
     return app
 

@@ -24,7 +24,17 @@ DEFAULTS: dict[str, str] = {
     "MARTINGALE_WORTHLESS_PRICE": "0.01",
     "MARTINGALE_EXCLUDED_SYMBOLS": "",
     "MARTINGALE_ENGINE": "on",
+    "MARTINGALE_ENV": "development",
+    "MARTINGALE_PASSWORD_HASH": "scrypt:32768:8:1",
+    "MARTINGALE_ACCESS_TOKEN_SECONDS": "900",
+    "MARTINGALE_REFRESH_TOKEN_DAYS": "30",
+    "MARTINGALE_SESSION_HOURS": "12",
+    "MARTINGALE_CORS_ORIGINS": "",
+    "MARTINGALE_ASYNC_MODE": "threading",
+    "MARTINGALE_MESSAGE_QUEUE": "",
+    "RATELIMIT_STORAGE_URI": "memory://",
 }
+DEV_SECRET = DEFAULTS["SECRET_KEY"]
 
 
 class ConfigError(ValueError):
@@ -86,6 +96,30 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         # "off" lets a deployment run the engine as its own process (`flask engine`).
         "MARTINGALE_ENGINE": env["MARTINGALE_ENGINE"].lower() not in ("off", "0", "false", "no"),
         "TESTING": False,
+        "MARTINGALE_ENV": env["MARTINGALE_ENV"].lower(),
+        "MARTINGALE_PASSWORD_HASH": env["MARTINGALE_PASSWORD_HASH"],
+        "MARTINGALE_ACCESS_TOKEN_SECONDS": int(
+            _decimal("MARTINGALE_ACCESS_TOKEN_SECONDS", env["MARTINGALE_ACCESS_TOKEN_SECONDS"])
+        ),
+        "MARTINGALE_REFRESH_TOKEN_DAYS": int(
+            _decimal("MARTINGALE_REFRESH_TOKEN_DAYS", env["MARTINGALE_REFRESH_TOKEN_DAYS"])
+        ),
+        # the cookie's lifetime, enforced server-side by the session row's expiry too
+        "PERMANENT_SESSION_LIFETIME": int(
+            _decimal("MARTINGALE_SESSION_HOURS", env["MARTINGALE_SESSION_HOURS"]) * 3600
+        ),
+        "MARTINGALE_CORS_ORIGINS": env["MARTINGALE_CORS_ORIGINS"].split(),
+        "MARTINGALE_ASYNC_MODE": env["MARTINGALE_ASYNC_MODE"],
+        "MARTINGALE_MESSAGE_QUEUE": env["MARTINGALE_MESSAGE_QUEUE"] or None,
+        "RATELIMIT_STORAGE_URI": env["RATELIMIT_STORAGE_URI"],
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
     }
+    production = config["MARTINGALE_ENV"] == "production"
+    config["SESSION_COOKIE_SECURE"] = production
     config.update(overrides)
+    if production and (config["SECRET_KEY"] == DEV_SECRET or len(config["SECRET_KEY"]) < 32):
+        raise ConfigError("production needs SECRET_KEY: at least 32 random characters")
     return config

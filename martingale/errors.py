@@ -78,3 +78,28 @@ class InsufficientHoldings(MartingaleError):
 class DuplicateRequest(MartingaleError):
     code = "duplicate_request"
     status = 409
+
+
+class InvalidPassword(MartingaleError):
+    code = "invalid_password"
+    status = 422
+
+
+class InvalidCredentials(MartingaleError):
+    code = "invalid_credentials"
+    status = 401
+
+
+class Unauthorized(MartingaleError):
+    code = "unauthorized"
+    status = 401
+
+
+class InvalidToken(MartingaleError):
+    code = "invalid_token"
+    status = 401
+
+
+class WrongPassword(MartingaleError):
+    code = "wrong_password"
+    status = 403

@@ -38,6 +38,11 @@ class GameSettings:
     lifetime_mean_s: Decimal
     worthless_price: int
     excluded_symbols: frozenset[str] = frozenset()
+    secret_key: str = ""
+    password_hash_method: str = "scrypt:32768:8:1"  # noqa: S105 (a method name, not a secret)
+    access_token_seconds: int = 900
+    refresh_token_seconds: int = 30 * 86_400
+    web_session_seconds: int = 12 * 3600
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> GameSettings:
@@ -50,6 +55,11 @@ class GameSettings:
             lifetime_mean_s=Decimal(config["MARTINGALE_LIFETIME_MEAN_SECONDS"]),
             worthless_price=to_atoms(Decimal(config["MARTINGALE_WORTHLESS_PRICE"]), PRICE_SCALE),
             excluded_symbols=frozenset(config.get("MARTINGALE_EXCLUDED_SYMBOLS", ())),
+            secret_key=str(config["SECRET_KEY"]),
+            password_hash_method=config.get("MARTINGALE_PASSWORD_HASH", "scrypt:32768:8:1"),
+            access_token_seconds=int(config.get("MARTINGALE_ACCESS_TOKEN_SECONDS", 900)),
+            refresh_token_seconds=int(config.get("MARTINGALE_REFRESH_TOKEN_DAYS", 30)) * 86_400,
+            web_session_seconds=int(config.get("PERMANENT_SESSION_LIFETIME", 12 * 3600)),
         )
 
 

@@ -69,6 +69,8 @@ class Player(db.Model):
     # what the player was actually granted: the P&L baseline
     granted: Mapped[int] = mapped_column(BigInteger)
     realized_pnl: Mapped[int] = mapped_column(BigInteger, default=0)
+    # NULL for accounts that cannot log in (simulator bots)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (
         CheckConstraint("cash >= 0", name="cash_nonnegative"),
@@ -264,3 +266,33 @@ class EngineBeat(db.Model):
     holder: Mapped[str] = mapped_column(String(64))
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ticks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AuthSession(db.Model):
+    """One login: a browser cookie or an API client's refresh-token family.
+
+    Logging out revokes one session; changing the password revokes them all. Access tokens and
+    cookies name their session, so revocation takes effect on the next request or socket event.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("kind IN ('web', 'api')", name="kind_known"),)
+
+
+class RefreshToken(db.Model):
+    """A refresh token is stored only as its hash and is good for one rotation."""
+
+    __tablename__ = "refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("auth_sessions.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import UnknownPlayer
-from .game import Game, tick_at
+from .game import Game, tick_at, tick_time
 from .models import LIVE, Asset, Holding, Player
 from .money import value_floor
 from .transaction_utils import read
@@ -22,6 +23,7 @@ class Position:
     cost_basis: int
     price: int
     market_value: int
+    expires_at: datetime
 
     @property
     def unrealized_pnl(self) -> int:
@@ -74,6 +76,7 @@ def portfolio(game: Game, player_id: int) -> PortfolioView:
                     cost_basis=holding.cost_basis,
                     price=price,
                     market_value=value_floor(holding.quantity, price),
+                    expires_at=tick_time(asset, asset.expiry_tick),
                 )
             )
         return PortfolioView(

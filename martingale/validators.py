@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from .errors import (
     InvalidIdempotencyKey,
+    InvalidPassword,
     InvalidQuantity,
     InvalidSide,
     InvalidSymbol,
@@ -104,3 +105,10 @@ def parse_username(value: object) -> str:
     if name.lower() in RESERVED_NAMES:
         raise InvalidUsername("that username is reserved")
     return name
+
+
+def parse_password(value: object) -> str:
+    """At least 8 characters, at most 128, not only whitespace (spec 9)."""
+    if not isinstance(value, str) or not 8 <= len(value) <= 128 or not value.strip():
+        raise InvalidPassword("password must be 8 to 128 characters and not only spaces")
+    return value

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import market, money
 from .app import current_game
+from .models import EngineBeat
+from .transaction_utils import read
 
 bp = Blueprint("web", __name__)
 
@@ -19,6 +22,23 @@ def price_filter(atoms: int) -> str:
 def healthz():  # type: ignore[no-untyped-def]
     """The process is alive."""
     return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():  # type: ignore[no-untyped-def]
+    """The database answers and the engine ticked within the last three ticks."""
+    game = current_game()
+    try:
+        beat = read(game.engine, lambda s: s.get(EngineBeat, 1))
+    except SQLAlchemyError:
+        return jsonify(status="unavailable", database=False), 503
+    now = game.clock.now()
+    fresh = (
+        beat is not None and (now - beat.beat_at).total_seconds() <= 3 * game.settings.tick_us / 1e6
+    )
+    return jsonify(status="ok" if fresh else "engine_stale", database=True, engine=fresh), (
+        200 if fresh else 503
+    )
 
 
 @bp.get("/")

@@ -44,6 +44,8 @@ TEST_ENV = {
     "MARTINGALE_LIFETIME_MAX_SECONDS": "120",
     "MARTINGALE_LIFETIME_MEAN_SECONDS": "60",
     "MARTINGALE_WORTHLESS_PRICE": "0.01",
+    # real scrypt, cheaper parameters: tests register hundreds of accounts
+    "MARTINGALE_PASSWORD_HASH": "scrypt:1024:8:1",
 }
 
 

@@ -1,0 +1,225 @@
+"""Accounts and sessions: passwords, login sessions, access and refresh tokens.
+
+- Passwords are hashed with scrypt (Werkzeug), parameters from configuration.
+- Every login opens an ``AuthSession`` row. A browser keeps its id in the signed cookie; an API
+  client gets a short-lived signed access token naming it plus a refresh token. Each request checks
+  the session is neither revoked nor expired, so logout and password change take effect at once.
+- Refresh tokens rotate: each is good for one refresh. Presenting a used one means it leaked, so
+  the whole session (the token family) is revoked.
+- Revocations are published as ``sessions_revoked`` so the realtime layer drops those sockets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .accounts import add_player, unique_username
+from .errors import InvalidCredentials, InvalidToken, Unauthorized, WrongPassword
+from .game import Game
+from .models import AuthSession, Player, RefreshToken
+from .transaction_utils import read, run_in_transaction
+from .validators import parse_password, parse_username
+
+WEB, API = "web", "api"
+_ACCESS_SALT = "martingale.access-token"
+# compared against when the username is unknown, so both failures cost one scrypt
+_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt:1024:8:1")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the player and the login session the call came through."""
+
+    player_id: int
+    username: str
+    session_id: str
+
+
+@dataclass(frozen=True)
+class Login:
+    principal: Principal
+    access_token: str | None = None
+    refresh_token: str | None = None
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _serializer(game: Game) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(game.settings.secret_key, salt=_ACCESS_SALT)
+
+
+def _open(session: Session, game: Game, player_id: int, username: str, kind: str) -> Login:
+    now = game.clock.now()
+    ttl = game.settings.web_session_seconds if kind == WEB else game.settings.refresh_token_seconds
+    sid = secrets.token_hex(16)
+    session.add(
+        AuthSession(
+            id=sid,
+            player_id=player_id,
+            kind=kind,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
+    principal = Principal(player_id, username, sid)
+    if kind == WEB:
+        return Login(principal)
+    refresh = secrets.token_urlsafe(32)
+    session.add(RefreshToken(token_hash=_hash_token(refresh), session_id=sid, issued_at=now))
+    access = _serializer(game).dumps({"sid": sid, "pid": player_id})
+    return Login(principal, access_token=access, refresh_token=refresh)
+
+
+def register(game: Game, username: object, password: object, kind: str) -> Login:
+    """Create the player, grant the starting cash and log in, in one transaction."""
+    name = parse_username(username)
+    pw_hash = generate_password_hash(
+        parse_password(password), method=game.settings.password_hash_method
+    )
+
+    def work(session: Session) -> Login:
+        player_id = add_player(session, game, name, pw_hash)
+        return _open(session, game, player_id, name, kind)
+
+    return unique_username(lambda: run_in_transaction(game.engine, work))
+
+
+def login(game: Game, username: object, password: object, kind: str) -> Login:
+    if not isinstance(username, str) or not isinstance(password, str) or len(password) > 128:
+        raise InvalidCredentials("invalid username or password")
+    player = read(
+        game.engine,
+        lambda s: s.scalar(select(Player).where(Player.username_key == username.strip().lower())),
+    )
+    stored = player.password_hash if player is not None else None
+    if not check_password_hash(stored or _DUMMY_HASH, password) or player is None or stored is None:
+        raise InvalidCredentials("invalid username or password")
+    return run_in_transaction(
+        game.engine, lambda s: _open(s, game, player.id, player.username, kind)
+    )
+
+
+def _live_session(session: Session, sid: str, now: datetime) -> tuple[AuthSession, Player] | None:
+    row = session.execute(
+        select(AuthSession, Player)
+        .join(Player, Player.id == AuthSession.player_id)
+        .where(AuthSession.id == sid)
+    ).first()
+    if row is None:
+        return None
+    auth, player = row
+    if auth.revoked_at is not None or auth.expires_at <= now:
+        return None
+    return auth, player
+
+
+def principal_for_session(game: Game, sid: object) -> Principal | None:
+    """The principal of a live session id (from a cookie), or None."""
+    if not isinstance(sid, str):
+        return None
+    found = read(game.engine, lambda s: _live_session(s, sid, game.clock.now()))
+    return None if found is None else Principal(found[1].id, found[1].username, sid)
+
+
+def principal_for_access_token(game: Game, token: object) -> Principal:
+    if not isinstance(token, str) or len(token) > 512:
+        raise InvalidToken("missing or malformed access token")
+    try:
+        claims = _serializer(game).loads(token, max_age=game.settings.access_token_seconds)
+    except SignatureExpired:
+        raise InvalidToken("access token expired") from None
+    except BadSignature:
+        raise InvalidToken("invalid access token") from None
+    principal = principal_for_session(game, claims.get("sid"))
+    if principal is None or principal.player_id != claims.get("pid"):
+        raise InvalidToken("session ended")
+    return principal
+
+
+def refresh(game: Game, token: object) -> Login:
+    """Rotate: the presented refresh token is spent and a new pair is issued."""
+    if not isinstance(token, str) or not 16 <= len(token) <= 128:
+        raise InvalidToken("invalid refresh token")
+    revoked: list[str] = []
+
+    def work(session: Session) -> Login | None:
+        now = game.clock.now()
+        stored = session.get(RefreshToken, _hash_token(token), with_for_update=True)
+        if stored is None:
+            return None
+        found = _live_session(session, stored.session_id, now)
+        if found is None:
+            return None
+        auth, player = found
+        if stored.used_at is not None:  # replayed: assume theft, end the whole family
+            auth.revoked_at = now
+            revoked.append(auth.id)
+            return None
+        stored.used_at = now
+        fresh = secrets.token_urlsafe(32)
+        session.add(RefreshToken(token_hash=_hash_token(fresh), session_id=auth.id, issued_at=now))
+        access = _serializer(game).dumps({"sid": auth.id, "pid": player.id})
+        return Login(Principal(player.id, player.username, auth.id), access, fresh)
+
+    result = run_in_transaction(game.engine, work)
+    if revoked:
+        game.events.publish("sessions_revoked", {"session_ids": revoked})
+    if result is None:
+        raise InvalidToken("invalid refresh token")
+    return result
+
+
+def logout(game: Game, principal: Principal) -> None:
+    def work(session: Session) -> None:
+        session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == principal.session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=game.clock.now())
+        )
+
+    run_in_transaction(game.engine, work)
+    game.events.publish("sessions_revoked", {"session_ids": [principal.session_id]})
+
+
+def change_password(
+    game: Game, principal: Principal, current: object, new: object, kind: str
+) -> Login:
+    """Check the current password, store the new one, end every session, open a fresh one."""
+    new_password = parse_password(new)
+    if not isinstance(current, str):
+        raise WrongPassword("current password is incorrect")
+    pw_hash = generate_password_hash(new_password, method=game.settings.password_hash_method)
+    revoked: list[str] = []
+
+    def work(session: Session) -> Login:
+        player = session.get(Player, principal.player_id, with_for_update=True)
+        if player is None:
+            raise Unauthorized("no such player")
+        if not player.password_hash or not check_password_hash(player.password_hash, current):
+            raise WrongPassword("current password is incorrect")
+        if check_password_hash(player.password_hash, new_password):
+            raise WrongPassword("the new password must differ from the current one")
+        player.password_hash = pw_hash
+        now = game.clock.now()
+        live = session.scalars(
+            select(AuthSession.id).where(
+                AuthSession.player_id == player.id, AuthSession.revoked_at.is_(None)
+            )
+        ).all()
+        session.execute(update(AuthSession).where(AuthSession.id.in_(live)).values(revoked_at=now))
+        revoked.extend(live)
+        return _open(session, game, player.id, player.username, kind)
+
+    result = run_in_transaction(game.engine, work)
+    game.events.publish("sessions_revoked", {"session_ids": revoked})
+    return result

@@ -1,0 +1,17 @@
+"""Socket.IO: one batched price message per tick, private pushes per player room, trades by ack."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..extensions import socketio
+
+
+def init_realtime(app: Flask) -> None:
+    origins = app.config.get("MARTINGALE_CORS_ORIGINS") or None  # None: same origin only
+    socketio.init_app(
+        app,
+        async_mode=app.config["MARTINGALE_ASYNC_MODE"],
+        cors_allowed_origins=origins,
+        message_queue=app.config.get("MARTINGALE_MESSAGE_QUEUE"),
+    )

@@ -1,0 +1,232 @@
+"""Read models for players and the public: history, trades, settlements, performance, rankings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import UnknownAsset
+from .game import Game, tick_at, tick_time
+from .models import LIVE, Asset, Holding, Player, PriceTick, Settlement, Trade
+from .money import value_floor
+from .proofs import find_asset
+from .transaction_utils import read
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    tick: int
+    t: datetime
+    price: int
+
+
+def history(
+    game: Game, ref: str, since_tick: int | None, limit: int
+) -> tuple[Asset, list[PricePoint]]:
+    """Stored ticks of an asset, oldest first: after ``since_tick``, else the latest ``limit``."""
+
+    def work(session: Session) -> tuple[Asset, list[PricePoint]]:
+        asset = _live_or_any(session, ref)
+        query = select(PriceTick.tick, PriceTick.price).where(PriceTick.asset_id == asset.id)
+        if since_tick is not None:
+            rows = session.execute(
+                query.where(PriceTick.tick > since_tick).order_by(PriceTick.tick).limit(limit)
+            ).all()
+        else:
+            rows = session.execute(query.order_by(PriceTick.tick.desc()).limit(limit)).all()[::-1]
+        return asset, [PricePoint(k, tick_time(asset, k), p) for k, p in rows]
+
+    return read(game.engine, work)
+
+
+def _live_or_any(session: Session, ref: str) -> Asset:
+    """A symbol names the live asset holding it; an id names any asset."""
+    if ref.isdigit():
+        asset = session.get(Asset, int(ref))
+    else:
+        asset = session.scalar(
+            select(Asset).where(Asset.symbol == ref.upper(), Asset.status == LIVE)
+        )
+    if asset is None:
+        raise UnknownAsset(f"no asset {ref}")
+    return asset
+
+
+def asset_for_proof(game: Game, ref: str) -> Asset:
+    def work(session: Session) -> Asset:
+        asset = find_asset(session, ref) if not ref.isdigit() else session.get(Asset, int(ref))
+        if asset is None:
+            raise UnknownAsset(f"no asset {ref}")
+        return asset
+
+    return read(game.engine, work)
+
+
+@dataclass(frozen=True)
+class TradeRow:
+    id: int
+    symbol: str
+    side: str
+    quantity: int
+    price: int
+    total: int
+    realized_pnl: int | None
+    tick: int
+    executed_at: datetime
+    trader: str
+
+
+def _trade_rows(session: Session, query) -> list[TradeRow]:  # type: ignore[no-untyped-def]
+    rows = session.execute(
+        query.add_columns(Asset.symbol, Player.username)
+        .join(Asset, Asset.id == Trade.asset_id)
+        .join(Player, Player.id == Trade.player_id)
+        .order_by(Trade.id.desc())
+    ).all()
+    return [
+        TradeRow(
+            id=t.id,
+            symbol=symbol,
+            side=t.side,
+            quantity=t.quantity,
+            price=t.price,
+            total=t.total,
+            realized_pnl=t.realized_pnl,
+            tick=t.tick,
+            executed_at=t.executed_at,
+            trader=name,
+        )
+        for t, symbol, name in rows
+    ]
+
+
+def player_trades(game: Game, player_id: int, limit: int, before: int | None) -> list[TradeRow]:
+    query = select(Trade).where(Trade.player_id == player_id)
+    if before is not None:
+        query = query.where(Trade.id < before)
+    return read(game.engine, lambda s: _trade_rows(s, query.limit(limit)))
+
+
+def tape(game: Game, limit: int) -> list[TradeRow]:
+    """Everyone's latest trades, for the public tape (display names only)."""
+    return read(game.engine, lambda s: _trade_rows(s, select(Trade).limit(limit)))
+
+
+@dataclass(frozen=True)
+class SettlementRow:
+    asset_id: int
+    symbol: str
+    quantity: int
+    price: int
+    value: int
+    realized_pnl: int
+    settled_at: datetime
+
+
+def player_settlements(game: Game, player_id: int, limit: int) -> list[SettlementRow]:
+    def work(session: Session) -> list[SettlementRow]:
+        rows = session.execute(
+            select(Settlement, Asset.symbol)
+            .join(Asset, Asset.id == Settlement.asset_id)
+            .where(Settlement.player_id == player_id)
+            .order_by(Settlement.id.desc())
+            .limit(limit)
+        ).all()
+        return [
+            SettlementRow(
+                s.asset_id, symbol, s.quantity, s.price, s.value, s.realized_pnl, s.settled_at
+            )
+            for s, symbol in rows
+        ]
+
+    return read(game.engine, work)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    rank: int
+    name: str
+    total_pnl: int
+
+
+def leaderboard(game: Game, limit: int) -> list[Ranking]:
+    """Total P&L against what each player was granted, open positions marked at the current tick."""
+
+    def work(session: Session) -> list[Ranking]:
+        now = game.clock.now()
+        prices = {
+            a.id: game.path(a).price(max(0, min(tick_at(a, now), a.end_tick)))
+            for a in session.scalars(select(Asset).where(Asset.status == LIVE))
+        }
+        pnl = {
+            pid: (name, cash - granted)
+            for pid, name, cash, granted in session.execute(
+                select(Player.id, Player.username, Player.cash, Player.granted)
+            )
+        }
+        for pid, asset_id, quantity in session.execute(
+            select(Holding.player_id, Holding.asset_id, Holding.quantity).where(
+                Holding.quantity > 0, Holding.asset_id.in_(list(prices))
+            )
+        ):
+            name, value = pnl[pid]
+            pnl[pid] = (name, value + value_floor(quantity, prices[asset_id]))
+        ordered = sorted(pnl.values(), key=lambda item: (-item[1], item[0]))[:limit]
+        return [Ranking(i + 1, name, value) for i, (name, value) in enumerate(ordered)]
+
+    return read(game.engine, work)
+
+
+@dataclass(frozen=True)
+class ValuePoint:
+    t: datetime
+    value: int
+
+
+def performance_history(game: Game, player_id: int, points: int = 120) -> list[ValuePoint]:
+    """Account value over the last hour (or since joining), sampled evenly, replayed exactly.
+
+    Cash and units come from the player's own trades and settlements; prices from each asset's
+    path at the sampled instant, the same numbers the market showed then.
+    """
+
+    def work(session: Session) -> list[ValuePoint]:
+        now = game.clock.now()
+        player = session.get(Player, player_id)
+        if player is None:
+            return []
+        start = max(player.created_at, now - timedelta(hours=1))
+        events: list[tuple[datetime, int, int | None, int]] = []  # (t, cash delta, asset, units)
+        for t in session.scalars(select(Trade).where(Trade.player_id == player_id)):
+            sign = -1 if t.side == "buy" else 1
+            events.append((t.executed_at, sign * t.total, t.asset_id, -sign * t.quantity))
+        for s in session.scalars(select(Settlement).where(Settlement.player_id == player_id)):
+            events.append((s.settled_at, s.value, s.asset_id, -s.quantity))
+        events.sort(key=lambda e: e[0])
+        assets = {
+            a.id: a
+            for a in session.scalars(select(Asset).where(Asset.id.in_({e[2] for e in events})))
+        }
+        step = max((now - start) / max(1, points - 1), timedelta(seconds=1))
+        samples, cash, units, i, t = [], player.granted, {}, 0, start
+        while True:
+            while i < len(events) and events[i][0] <= t:
+                _, dc, aid, du = events[i]
+                cash += dc
+                units[aid] = units.get(aid, 0) + du
+                i += 1
+            value = cash
+            for aid, qty in units.items():
+                if qty > 0:
+                    asset = assets[aid]
+                    k = max(0, min(tick_at(asset, t), asset.end_tick))
+                    value += value_floor(qty, game.path(asset).price(k))
+            samples.append(ValuePoint(t, value))
+            if t >= now:
+                return samples
+            t = min(now, t + step)
+
+    return read(game.engine, work)
