@@ -62,9 +62,12 @@ def execute_trade(
 ) -> TradeResult:
     """Validate a market order and execute it in one retried transaction."""
     order = parse_order(symbol, side, quantity, idempotency_key)
-    return run_in_transaction(
+    result = run_in_transaction(
         game.engine, lambda session: _execute(session, game, player_id, order)
     )
+    if not result.replayed:  # published after commit, so listeners only ever see real trades
+        game.events.publish("trade", result.__dict__)
+    return result
 
 
 def _execute(session: Session, game: Game, player_id: int, order: Order) -> TradeResult:
