@@ -18,9 +18,9 @@ graceful_timeout = 20
 accesslog = "-"
 
 
-def post_worker_init(worker):  # noqa: ANN001, ANN201
+def post_worker_init(worker):
     """Start the market engine inside the serving process, after the fork."""
-    from martingale.engine import MarketEngine  # noqa: PLC0415
+    from martingale.engine import MarketEngine
 
     app = worker.wsgi
     if app.config["MARTINGALE_ENGINE"]:
