@@ -33,6 +33,7 @@ DEFAULTS: dict[str, str] = {
     "MARTINGALE_ASYNC_MODE": "threading",
     "MARTINGALE_MESSAGE_QUEUE": "",
     "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": "true",
 }
 DEV_SECRET = DEFAULTS["SECRET_KEY"]
 
@@ -113,6 +114,8 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         "MARTINGALE_MESSAGE_QUEUE": env["MARTINGALE_MESSAGE_QUEUE"] or None,
         "RATELIMIT_STORAGE_URI": env["RATELIMIT_STORAGE_URI"],
         "RATELIMIT_HEADERS_ENABLED": True,
+        # off only for load tests that register many players from one address
+        "RATELIMIT_ENABLED": env["RATELIMIT_ENABLED"].lower() not in ("off", "0", "false", "no"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
