@@ -12,6 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def iso(instant: datetime) -> str:
+    """ISO 8601 in UTC with a Z, to the millisecond: the one time format on the wire."""
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC."""

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
 from . import asset_manager
+from .clock import iso
 from .game import Game
-from .models import EngineBeat
+from .models import Asset, EngineBeat
+from .money import price
 from .transaction_utils import run_in_transaction
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,7 @@ class MarketEngine:
         self.lock = lock or leader_lock_for(game.engine)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.tick_seq = 0
+        self._symbols: dict[int, str] = {}  # asset id -> symbol of live assets (ids never reuse)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.is_leader = False
@@ -114,11 +117,15 @@ class MarketEngine:
         game = self.game
         report = StepReport()
 
-        def advance(session: Session) -> asset_manager.TickState:
+        def advance(session: Session) -> tuple[int, asset_manager.TickState, dict[int, str]]:
             self._beat(session)
-            return asset_manager.persist_ticks(session, game)
+            # the beat count is the tick sequence: +1 per step, and it survives engine restarts
+            # (from the identity map; a first beat is flushed and read back)
+            seq: int = session.get(EngineBeat, 1).ticks  # type: ignore[union-attr]
+            state = asset_manager.persist_ticks(session, game)
+            return seq, state, self._symbols_of(session, state.latest)
 
-        state = run_in_transaction(game.engine, advance)
+        seq, state, symbols = run_in_transaction(game.engine, advance)
         report.ticks = state.latest
         for asset_id in state.due:
             settled = asset_manager.settle_asset(game, asset_id)
@@ -129,18 +136,32 @@ class MarketEngine:
             born = asset_manager.refill_pool(game)
             report.born = [a.id for a in born]
             for asset in born:
+                self._symbols[asset.id] = asset.symbol
                 game.events.publish("asset_born", {"asset_id": asset.id, "symbol": asset.symbol})
-        self.tick_seq += 1
+        self.tick_seq = seq
+        gone = {s.asset_id for s in report.settled}
         game.events.publish(
             "prices",
             {
-                "tick_seq": self.tick_seq,
-                "t": game.clock.now(),
-                "prices": {aid: p for aid, (_, p) in report.ticks.items() if aid not in
-                           {s.asset_id for s in report.settled}},
+                "tick_seq": seq,
+                "t": iso(game.clock.now()),
+                "prices": {
+                    symbols[aid]: price(p)
+                    for aid, (_, p) in report.ticks.items()
+                    if aid not in gone
+                },
             },
-        )  # fmt: skip
+        )
         return report
+
+    def _symbols_of(self, session: Session, latest: dict[int, tuple[int, int]]) -> dict[int, str]:
+        """Symbols of the ticking assets: cached by id, one query for any not seen yet."""
+        missing = [aid for aid in latest if aid not in self._symbols]
+        if missing:
+            rows = session.execute(select(Asset.id, Asset.symbol).where(Asset.id.in_(missing)))
+            self._symbols.update({aid: symbol for aid, symbol in rows})
+        self._symbols = {aid: self._symbols[aid] for aid in latest}
+        return dict(self._symbols)
 
     def _beat(self, session: Session) -> None:
         now = self.game.clock.now()

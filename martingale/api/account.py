@@ -40,10 +40,7 @@ def place_trade() -> Any:
         quantity=body.get("quantity"),
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
-    reply = {
-        "trade": serialize.trade(result),
-        "portfolio": serialize.portfolio(portfolio_view(game, who.player_id)),
-    }
+    reply = serialize.trade_reply(result, portfolio_view(game, who.player_id))
     if result.replayed:
         return reply, 200, {"Idempotent-Replayed": "true"}
     return reply, 201

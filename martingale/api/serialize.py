@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from .. import money
 from ..auth import Login
+from ..clock import iso
 from ..market import Quote
 from ..portfolio import PortfolioView
 from ..reports import Ranking, SettlementRow, TradeRow
 from ..trading import TradeResult
 
 
-def iso(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def trade_reply(result: TradeResult, view: PortfolioView) -> dict[str, Any]:
+    """The answer to a trade, the same over REST and Socket.IO."""
+    return {"trade": trade(result), "portfolio": portfolio(view), "replayed": result.replayed}
 
 
 def quote(q: Quote) -> dict[str, Any]:

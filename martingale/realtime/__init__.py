@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import socketio
+from . import events
+from .bridge import Bridge
+from .rooms import Connections
 
 
 def init_realtime(app: Flask) -> None:
@@ -15,3 +18,7 @@ def init_realtime(app: Flask) -> None:
         cors_allowed_origins=origins,
         message_queue=app.config.get("MARTINGALE_MESSAGE_QUEUE"),
     )
+    app.extensions[events.EXTENSION] = Connections()
+    events.register(socketio)
+    game = app.extensions["martingale"]
+    game.events.subscribe(Bridge(game, socketio))

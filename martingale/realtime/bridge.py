@@ -1,0 +1,160 @@
+"""Event bus -> Socket.IO, after commit: public market data by broadcast, private pushes per room.
+
+Public messages (``prices``, ``asset_born``, ``asset_expired``, ``asset_settled``, ``tape``) name
+no player beyond a public display name. Private ones (``portfolio``, ``settlement``) go only to the
+room ``player:<id>``. A player's settlements of one engine step are pushed together when that step's
+``prices`` arrive: "N positions settled for $X".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask_socketio import SocketIO
+from socketio.pubsub_manager import PubSubManager
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import market, money
+from ..api import serialize
+from ..game import Game
+from ..models import Player, Settlement
+from ..portfolio import portfolio as portfolio_view
+from ..reports import SettlementRow, TradeRow
+from ..transaction_utils import read
+from .rooms import player_room, session_room
+
+NAMESPACE = "/"
+
+
+class Bridge:
+    """One per app: subscribed to its game's event bus, emitting through ``socketio``."""
+
+    def __init__(self, game: Game, socketio: SocketIO) -> None:
+        self.game = game
+        self.socketio = socketio
+        self._pending: dict[int, list[SettlementRow]] = {}  # player id -> this step's settlements
+        self._lock = threading.Lock()
+        self._routes: dict[str, Callable[[dict[str, Any]], None]] = {
+            "prices": self.on_prices,
+            "asset_born": self.on_asset_born,
+            "asset_settled": self.on_asset_settled,
+            "trade": self.on_trade,
+            "sessions_revoked": self.on_sessions_revoked,
+        }
+
+    def __call__(self, name: str, payload: dict[str, Any]) -> None:
+        route = self._routes.get(name)
+        if route is not None:
+            route(payload)
+
+    # -- public --------------------------------------------------------------------------------
+    def on_prices(self, payload: dict[str, Any]) -> None:
+        """The engine's payload already is the message: {tick_seq, t, prices: {SYMBOL: "price"}}."""
+        self.socketio.emit("prices", payload, namespace=NAMESPACE)
+        self._flush_settlements()
+
+    def on_asset_born(self, payload: dict[str, Any]) -> None:
+        quote = next(
+            (q for q in market.live_quotes(self.game) if q.id == payload["asset_id"]), None
+        )
+        body = (
+            serialize.quote(quote)
+            if quote
+            else {"id": payload["asset_id"], "symbol": payload["symbol"]}
+        )
+        self.socketio.emit("asset_born", body, namespace=NAMESPACE)
+
+    def on_asset_settled(self, report: dict[str, Any]) -> None:
+        asset = {"id": report["asset_id"], "symbol": report["symbol"]}
+        reason = "worthless" if report["worthless"] else "expired"
+        self.socketio.emit(
+            "asset_expired", {**asset, "tick": report["final_tick"], "reason": reason},
+            namespace=NAMESPACE,
+        )  # fmt: skip
+        self.socketio.emit(
+            "asset_settled",
+            {
+                **asset,
+                "seed": report["seed_hex"],
+                "settlement_tick": report["final_tick"],
+                "settlement_price": money.price(report["final_price"]),
+                "worthless": report["worthless"],
+            },
+            namespace=NAMESPACE,
+        )
+        if report["holders"]:
+            self._queue_settlements(report["asset_id"], report["symbol"])
+
+    def on_trade(self, result: dict[str, Any]) -> None:
+        player_id = result["player_id"]
+        name = read(
+            self.game.engine,
+            lambda s: s.scalar(select(Player.username).where(Player.id == player_id)),
+        )
+        row = TradeRow(
+            id=result["id"], symbol=result["symbol"], side=result["side"],
+            quantity=result["quantity"], price=result["price"], total=result["total"],
+            realized_pnl=result["realized_pnl"], tick=result["tick"],
+            executed_at=result["executed_at"], trader=name or "",
+        )  # fmt: skip
+        self.socketio.emit("tape", serialize.public_trade(row), namespace=NAMESPACE)
+        self._push_portfolio(player_id)
+
+    # -- private -------------------------------------------------------------------------------
+    def _push_portfolio(self, player_id: int) -> None:
+        room = player_room(player_id)
+        if self._listening(room):
+            body = serialize.portfolio(portfolio_view(self.game, player_id))
+            self.socketio.emit("portfolio", body, to=room, namespace=NAMESPACE)
+
+    def _queue_settlements(self, asset_id: int, symbol: str) -> None:
+        def work(session: Session) -> list[Settlement]:
+            query = select(Settlement).where(Settlement.asset_id == asset_id)
+            return list(session.scalars(query.order_by(Settlement.player_id)))
+
+        rows = read(self.game.engine, work)
+        with self._lock:
+            for s in rows:
+                if self._listening(player_room(s.player_id)):
+                    self._pending.setdefault(s.player_id, []).append(
+                        SettlementRow(
+                            s.asset_id,
+                            symbol,
+                            s.quantity,
+                            s.price,
+                            s.value,
+                            s.realized_pnl,
+                            s.settled_at,
+                        )
+                    )
+
+    def _flush_settlements(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for player_id, rows in pending.items():
+            body = {
+                "count": len(rows),
+                "value": money.usd(sum(r.value for r in rows)),
+                "items": [serialize.settlement(r) for r in rows],
+            }
+            self.socketio.emit("settlement", body, to=player_room(player_id), namespace=NAMESPACE)
+            self._push_portfolio(player_id)
+
+    # -- sessions ------------------------------------------------------------------------------
+    def on_sessions_revoked(self, payload: dict[str, Any]) -> None:
+        """Logout, password change or a stolen refresh token: drop those sessions' sockets."""
+        server = self.socketio.server
+        for session_id in payload["session_ids"]:
+            room = session_room(session_id)
+            for sid, _ in list(server.manager.get_participants(NAMESPACE, room)):
+                server.disconnect(sid, namespace=NAMESPACE)
+
+    def _listening(self, room: str) -> bool:
+        """Whether anyone may be in ``room``; with a message queue, other servers may hold it."""
+        manager = self.socketio.server.manager
+        if isinstance(manager, PubSubManager):
+            return True
+        return next(iter(manager.get_participants(NAMESPACE, room)), None) is not None
