@@ -52,9 +52,9 @@ def start_server(mode: str, database_url: str, port: int) -> subprocess.Popen:
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
                 return proc
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.2)
     proc.kill()
@@ -149,7 +149,11 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         try:
             print(f"mode={args.mode} database={url_db.split(':')[0]} cpus={os.cpu_count()}")
-            symbol = requests.get(f"{url}/api/v1/assets", timeout=10).json()["assets"][0]["symbol"]
+            assets: list[dict] = []
+            while not assets:  # ready can precede the first refill by a moment
+                assets = requests.get(f"{url}/api/v1/assets", timeout=10).json()["assets"]
+                time.sleep(0.1)
+            symbol = max(assets, key=lambda a: a["seconds_to_expiry"])["symbol"]
             solo = Player(url)
             summary("REST sequential, 1 player", [solo.rest(symbol) for _ in range(args.trades)])
             summary("Socket.IO sequential, 1 player", [solo.sock(symbol) for _ in range(args.trades)])
@@ -162,7 +166,10 @@ def main() -> None:
             fanout(url, args.listeners, 10)
         finally:
             server.terminate()
-            server.wait(20)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 if __name__ == "__main__":
