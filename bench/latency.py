@@ -92,7 +92,9 @@ def summary(label: str, samples: list[float], wall: float | None = None) -> None
     ms = sorted(s * 1000 for s in samples)
     p99 = ms[min(len(ms) - 1, int(0.99 * len(ms)))]
     rate = f", {len(ms) / wall:.0f} trades/s" if wall else ""
-    print(f"  {label:<34} n={len(ms):<5} p50 {statistics.median(ms):6.1f} ms  p99 {p99:6.1f} ms{rate}")
+    print(
+        f"  {label:<34} n={len(ms):<5} p50 {statistics.median(ms):6.1f} ms  p99 {p99:6.1f} ms{rate}"
+    )
 
 
 def run_concurrent(players: list[Player], symbol: str, kind: str, trades: int) -> None:
@@ -156,7 +158,9 @@ def main() -> None:
             symbol = max(assets, key=lambda a: a["seconds_to_expiry"])["symbol"]
             solo = Player(url)
             summary("REST sequential, 1 player", [solo.rest(symbol) for _ in range(args.trades)])
-            summary("Socket.IO sequential, 1 player", [solo.sock(symbol) for _ in range(args.trades)])
+            summary(
+                "Socket.IO sequential, 1 player", [solo.sock(symbol) for _ in range(args.trades)]
+            )
             crowd = [Player(url) for _ in range(args.players)]
             per = max(1, args.trades // 4)
             run_concurrent(crowd, symbol, "rest", per)

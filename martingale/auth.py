@@ -22,11 +22,17 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .accounts import add_player, unique_username
-from .errors import InvalidCredentials, InvalidToken, Unauthorized, WrongPassword
+from .errors import (
+    InvalidCredentials,
+    InvalidPassword,
+    InvalidToken,
+    Unauthorized,
+    WrongPassword,
+)
 from .game import Game
 from .models import AuthSession, Player, RefreshToken
 from .transaction_utils import read, run_in_transaction
-from .validators import parse_password, parse_username
+from .validators import USERNAME, is_encodable, parse_password, parse_username
 
 WEB, API = "web", "api"
 _ACCESS_SALT = "martingale.access-token"
@@ -95,7 +101,14 @@ def register(game: Game, username: object, password: object, kind: str) -> Login
 
 
 def login(game: Game, username: object, password: object, kind: str) -> Login:
-    if not isinstance(username, str) or not isinstance(password, str) or len(password) > 128:
+    if (
+        not isinstance(username, str)
+        or not isinstance(password, str)
+        or len(password) > 128
+        or not is_encodable(password)
+        or not USERNAME.fullmatch(username.strip())
+    ):
+        check_password_hash(_DUMMY_HASH, "x")  # the same cost as a real miss
         raise InvalidCredentials("invalid username or password")
     player = read(
         game.engine,
@@ -196,7 +209,7 @@ def change_password(
 ) -> Login:
     """Check the current password, store the new one, end every session, open a fresh one."""
     new_password = parse_password(new)
-    if not isinstance(current, str):
+    if not isinstance(current, str) or not is_encodable(current):
         raise WrongPassword("current password is incorrect")
     pw_hash = generate_password_hash(new_password, method=game.settings.password_hash_method)
     revoked: list[str] = []
@@ -208,7 +221,7 @@ def change_password(
         if not player.password_hash or not check_password_hash(player.password_hash, current):
             raise WrongPassword("current password is incorrect")
         if check_password_hash(player.password_hash, new_password):
-            raise WrongPassword("the new password must differ from the current one")
+            raise InvalidPassword("the new password must differ from the current one")
         player.password_hash = pw_hash
         now = game.clock.now()
         live = session.scalars(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +15,13 @@ from .models import LIVE, Asset, Holding, Player, PriceTick, Settlement, Trade
 from .money import value_floor
 from .proofs import find_asset
 from .transaction_utils import read
+
+_ASSET_REF = re.compile(r"[A-Za-z]{1,10}|[0-9]{1,10}")
+
+
+def is_asset_ref(ref: str) -> bool:
+    """A symbol (letters) or an id that fits the 32-bit id column; anything else names nothing."""
+    return bool(_ASSET_REF.fullmatch(ref)) and (not ref.isdigit() or int(ref) < 2**31)
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,8 @@ def history(
 
 def _live_or_any(session: Session, ref: str) -> Asset:
     """A symbol names the live asset holding it; an id names any asset."""
+    if not is_asset_ref(ref):
+        raise UnknownAsset(f"no asset {ref[:20]}")
     if ref.isdigit():
         asset = session.get(Asset, int(ref))
     else:
@@ -57,6 +67,8 @@ def _live_or_any(session: Session, ref: str) -> Asset:
 
 def asset_for_proof(game: Game, ref: str) -> Asset:
     def work(session: Session) -> Asset:
+        if not is_asset_ref(ref):
+            raise UnknownAsset(f"no asset {ref[:20]}")
         asset = find_asset(session, ref) if not ref.isdigit() else session.get(Asset, int(ref))
         if asset is None:
             raise UnknownAsset(f"no asset {ref}")
@@ -210,9 +222,11 @@ def performance_history(game: Game, player_id: int, points: int = 120) -> list[V
             a.id: a
             for a in session.scalars(select(Asset).where(Asset.id.in_({e[2] for e in events})))
         }
-        step = max((now - start) / max(1, points - 1), timedelta(seconds=1))
-        samples, cash, units, i, t = [], player.granted, {}, 0, start
-        while True:
+        span = now - start
+        count = max(1, min(points, int(span.total_seconds()) + 1))  # at most one a second
+        instants = [start + span * n / max(1, count - 1) for n in range(count)]
+        samples, cash, units, i = [], player.granted, {}, 0
+        for t in instants:
             while i < len(events) and events[i][0] <= t:
                 _, dc, aid, du = events[i]
                 cash += dc
@@ -225,8 +239,6 @@ def performance_history(game: Game, player_id: int, points: int = 120) -> list[V
                     k = max(0, min(tick_at(asset, t), asset.end_tick))
                     value += value_floor(qty, game.path(asset).price(k))
             samples.append(ValuePoint(t, value))
-            if t >= now:
-                return samples
-            t = min(now, t + step)
+        return samples
 
     return read(game.engine, work)

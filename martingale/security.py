@@ -80,7 +80,8 @@ def init_security(app: Flask) -> None:
         if not wants_json():
             return exc
         status = exc.code or 500
-        return error_response(_HTTP_CODES.get(status, "http_error"), exc.name, status)
+        keep = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}  # 405 must name them
+        return error_response(_HTTP_CODES.get(status, "http_error"), exc.name, status, **keep)
 
     @app.errorhandler(Exception)
     def on_unexpected(exc: Exception) -> Any:

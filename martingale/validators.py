@@ -26,7 +26,7 @@ RESERVED_NAMES = frozenset(
     {"null", "none", "cash", "usd", "system", "admin", "test", "house", "root", "martingale"}
 )
 _SYMBOL = re.compile(r"[A-Z]{1,10}")
-_USERNAME = re.compile(r"[A-Za-z0-9_]{3,20}")
+USERNAME = re.compile(r"[A-Za-z0-9_]{3,20}")
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _MAX_QUANTITY_TEXT = 64
 
@@ -74,6 +74,8 @@ def parse_quantity(value: object) -> int:
         raise InvalidQuantity("quantity is not a number") from None
     if not number.is_finite() or number <= 0:
         raise InvalidQuantity("quantity must be a positive finite number")
+    if number.adjusted() > 12 or number.adjusted() < -12:  # far outside 1e-8..1e9: no overflow
+        raise InvalidQuantity("quantity must be from 0.00000001 to 1,000,000,000")
     atoms = number * QTY_SCALE
     if atoms != atoms.to_integral_value():
         raise InvalidQuantity("quantity has more than 8 decimal places")
@@ -99,7 +101,7 @@ def parse_order(symbol: object, side: object, quantity: object, idempotency_key:
 
 
 def parse_username(value: object) -> str:
-    if not isinstance(value, str) or not _USERNAME.fullmatch(value.strip()):
+    if not isinstance(value, str) or not USERNAME.fullmatch(value.strip()):
         raise InvalidUsername("username must be 3 to 20 letters, digits or underscores")
     name = value.strip()
     if name.lower() in RESERVED_NAMES:
@@ -111,4 +113,15 @@ def parse_password(value: object) -> str:
     """At least 8 characters, at most 128, not only whitespace (spec 9)."""
     if not isinstance(value, str) or not 8 <= len(value) <= 128 or not value.strip():
         raise InvalidPassword("password must be 8 to 128 characters and not only spaces")
+    if not is_encodable(value):
+        raise InvalidPassword("password must be valid Unicode text")
     return value
+
+
+def is_encodable(value: str) -> bool:
+    """False for strings no client could have typed: lone surrogates, NUL."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value

@@ -45,7 +45,9 @@ class Bot:
 
     def register(self) -> None:
         name = f"bot_{secrets.token_hex(4)}"
-        login = self.api("POST", "/auth/register", json={"username": name, "password": secrets.token_urlsafe(12)})
+        login = self.api(
+            "POST", "/auth/register", json={"username": name, "password": secrets.token_urlsafe(12)}
+        )
         self.token = login["access_token"]
         self.http.headers["Authorization"] = f"Bearer {self.token}"
         print(f"registered {name}; cash {self.api('GET', '/portfolio')['cash']}")
@@ -86,7 +88,9 @@ class Bot:
                                     Decimal(proof["drift"]), Decimal(proof["volatility"])))  # fmt: skip
         points = self.api("GET", f"/assets/{asset_id}/history", params={"limit": 2000})["points"]
         bad = [p for p in points if int(Decimal(p["price"]) * PRICE_SCALE) != path.price(p["tick"])]
-        final = int(Decimal(proof["settlement_price"]) * PRICE_SCALE) == path.price(proof["settlement_tick"])
+        final = int(Decimal(proof["settlement_price"]) * PRICE_SCALE) == path.price(
+            proof["settlement_tick"]
+        )
         print(f"proof of {proof['symbol']} (id {asset_id}): commitment {'ok' if ok else 'MISMATCH'}, "
               f"{len(points) - len(bad)}/{len(points)} ticks recomputed, settlement "
               f"{'ok' if final else 'MISMATCH'}")  # fmt: skip
@@ -97,7 +101,9 @@ class Bot:
         self.connect()
         assets = self.api("GET", "/assets")["assets"]
         target = min(assets, key=lambda a: a["seconds_to_expiry"])
-        print(f"buying {target['symbol']} at {target['price']}, expires in {target['seconds_to_expiry']:.0f} s")
+        print(
+            f"buying {target['symbol']} at {target['price']}, expires in {target['seconds_to_expiry']:.0f} s"
+        )
         key = secrets.token_hex(8)
         first = self.trade_socket(target["symbol"], "1", key)
         again = self.trade_socket(target["symbol"], "1", key)
@@ -119,7 +125,9 @@ class Bot:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:5000")
-    parser.add_argument("--timeout", type=float, default=1900, help="seconds to wait for settlement")
+    parser.add_argument(
+        "--timeout", type=float, default=1900, help="seconds to wait for settlement"
+    )
     args = parser.parse_args()
     sys.exit(Bot(args.url).play(args.timeout))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import g, jsonify, request
@@ -10,6 +11,9 @@ from flask_login import current_user
 from ..app import current_game
 from ..auth import Principal, principal_for_access_token
 from ..errors import MartingaleError, Unauthorized
+
+_DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also accepts "²" and "٣"
+MAX_DB_INT = 2**31 - 1  # ids and ticks are 32-bit INTEGER columns
 
 
 def error_response(code: str, message: str, status: int, **headers: str) -> Any:
@@ -45,7 +49,10 @@ def principal(optional: bool = False) -> Principal | None:
 
 
 def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nesting deeper than the parser's stack: not a request we serve
+        raise BadJson("the body must be a JSON object") from None
     if not isinstance(body, dict):
         raise BadJson("the body must be a JSON object")
     return body
@@ -60,12 +67,12 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
         raise InvalidParameter(f"{name} must be an integer from {low} to {high}")
     return int(raw)
 
 
-def optional_int_arg(name: str, low: int = 0, high: int = 2**62) -> int | None:
+def optional_int_arg(name: str, low: int = 0, high: int = MAX_DB_INT) -> int | None:
     return None if request.args.get(name) in (None, "") else int_arg(name, 0, low, high)
 
 
