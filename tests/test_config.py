@@ -1,0 +1,61 @@
+"""Configuration: documented defaults, exact parsing, and refusals that protect production."""
+
+import pytest
+
+from martingale import create_app
+from martingale.config import ConfigError, load_config, normalize_database_url
+
+
+def test_defaults_are_the_documented_ones():
+    config = load_config({})
+    assert config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///martingale.db"
+    assert str(config["INITIAL_CASH"]) == "100000"
+    assert config["MARTINGALE_POOL_SIZE"] == 16
+    assert [str(config[f"MARTINGALE_LIFETIME_{k}_SECONDS"]) for k in ("MIN", "MAX", "MEAN")] == [
+        "300", "1800", "600",
+    ]  # fmt: skip
+    assert str(config["MARTINGALE_WORTHLESS_PRICE"]) == "0.01"
+    assert config["MARTINGALE_CORS_ORIGINS"] == []  # same origin only
+    assert config["SESSION_COOKIE_HTTPONLY"] and config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert not config["SESSION_COOKIE_SECURE"]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_heroku_style_urls_are_accepted(given, expected):
+    assert normalize_database_url(given) == expected
+
+
+def test_production_refuses_the_development_secret():
+    with pytest.raises(ConfigError):
+        load_config({"MARTINGALE_ENV": "production"})
+    with pytest.raises(ConfigError):
+        load_config({"MARTINGALE_ENV": "production", "SECRET_KEY": "short"})
+    config = load_config({"MARTINGALE_ENV": "production", "SECRET_KEY": "x" * 40})
+    assert config["SESSION_COOKIE_SECURE"]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"INITIAL_CASH": "lots"},
+        {"MARTINGALE_TICK_SECONDS": "-1"},
+        {"MARTINGALE_LIFETIME_MIN_SECONDS": "900", "MARTINGALE_LIFETIME_MAX_SECONDS": "300"},
+    ],
+)
+def test_malformed_settings_are_refused(env):
+    with pytest.raises(ConfigError):
+        load_config(env)
+
+
+def test_tests_cannot_reach_a_non_temporary_database():
+    with pytest.raises(ConfigError):
+        create_app(load_config({"DATABASE_URL": "sqlite:////var/lib/martingale.db"}, TESTING=True))
+    with pytest.raises(ConfigError):
+        create_app(load_config({"DATABASE_URL": "postgresql://u@h/production"}, TESTING=True))
