@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from decimal import Decimal
 
 from martingale import accounts, trading
@@ -43,3 +44,23 @@ def trade(game: Game, player: int, side: str, symbol: str, quantity: str, key: s
         game, player_id=player, side=side, symbol=symbol, quantity=quantity,
         idempotency_key=key or f"k{next(_keys)}",
     )  # fmt: skip
+
+
+def race(n, work):
+    """Run ``work(i)`` in n threads released together; return results or exceptions."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results

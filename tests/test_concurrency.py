@@ -21,30 +21,10 @@ from martingale.money import USD_SCALE, value_ceil
 from martingale.reconcile import reconcile
 from martingale.transaction_utils import read
 
-from .helpers import new_asset, new_player, trade
+from .helpers import new_asset, new_player, race, trade
 
 GRANT = 100_000 * USD_SCALE
 THREADS = 32
-
-
-def race(n, work):
-    """Run ``work(i)`` in n threads released together; return results or exceptions."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except Exception as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
 
 
 def outcome(results):

@@ -11,7 +11,7 @@ from martingale.models import Player
 from martingale.money import USD_SCALE
 from martingale.transaction_utils import read
 
-from .helpers import new_asset
+from .helpers import new_asset, race
 
 GRANT = 100_000 * USD_SCALE
 
@@ -34,22 +34,6 @@ def register(url, name):
     )
     assert reply.status_code == 201, reply.text
     return reply.json()
-
-
-def race(n, work):
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def run(i):
-        barrier.wait()
-        results[i] = work(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
 
 
 def test_32_http_buys_of_40_percent_each_exactly_two_succeed(game, live_url):
