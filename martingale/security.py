@@ -45,6 +45,8 @@ def init_security(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    login_manager.login_view = "web.login"
+    login_manager.login_message = None
 
     @login_manager.user_loader
     def load_user(session_id: str) -> WebUser | None:

@@ -17,10 +17,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy.exc import OperationalError
 
-from martingale import errors, reports, web
+from martingale import errors, reports
 from martingale.api import access
 from martingale.api.docs import SPEC
 from martingale.engine import MarketEngine
+from martingale.web import pages
 
 from .helpers import new_asset
 from .test_api import (
@@ -242,7 +243,7 @@ def test_probe_replies_match_the_document(client, game, monkeypatch):
     def database_down(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(web, "read", database_down)
+    monkeypatch.setattr(pages, "read", database_down)
     r = call(client, "get", "/readyz", 503)
     assert r.get_json() == {"status": "unavailable", "database": False}
 

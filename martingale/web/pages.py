@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import jsonify, render_template
+from flask_login import login_required
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import market, money
-from .app import current_game
-from .models import EngineBeat
-from .transaction_utils import read
-
-bp = Blueprint("web", __name__)
+from .. import market, money
+from ..app import current_game
+from ..models import EngineBeat
+from ..transaction_utils import read
+from . import bp
 
 
 @bp.app_template_filter("price")
@@ -42,6 +42,7 @@ def readyz():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/")
+@login_required
 def index():  # type: ignore[no-untyped-def]
-    """The live market board."""
+    """The trading dashboard (desktop and phone layouts); live data arrives over Socket.IO."""
     return render_template("index.html", quotes=market.live_quotes(current_game()))

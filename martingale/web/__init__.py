@@ -1,0 +1,25 @@
+"""Pages: the trading dashboard, account forms, and the health probes. Thin: read, render."""
+
+from flask import Blueprint
+
+bp = Blueprint("web", __name__)
+
+# Vendored front-end libraries, served locally with Subresource Integrity (tests re-hash the files).
+VENDOR = {
+    "chart": {
+        "src": "vendor/chart-4.6.1.umd.min.js",
+        "integrity": "sha384-Emf5ZVIUiarAdhkgtqK+5/Z5qIvM6QoVrS+qAVtfyZVuD5lIHrac0me485+Antp0",
+    },
+    "socketio": {
+        "src": "vendor/socket.io-4.8.4.min.js",
+        "integrity": "sha384-fBrXvbDtHoeKWJ/hcA6M+YGueiDW+h45I7V6F2kD1S8bOkrF9rZYPLVkCR6BLR/1",
+    },
+}
+
+
+@bp.app_context_processor
+def vendor_scripts() -> dict[str, object]:
+    return {"vendor": VENDOR}
+
+
+from . import auth_pages, pages  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,133 @@
+"""Account pages: register, log in, log out (POST), change password. Cookie sessions only.
+
+Each form is a Flask-WTF form (CSRF included); the work is done by the same auth services the API
+uses, and their refusals become field errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from .. import auth
+from ..app import current_game
+from ..errors import (
+    InvalidCredentials,
+    InvalidPassword,
+    InvalidUsername,
+    UsernameTaken,
+    WrongPassword,
+)
+from ..extensions import limiter
+from ..security import WebUser
+from . import bp
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(3, 20)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(
+        "Username", validators=[DataRequired(), Length(3, 20)],
+        description="3 to 20 letters, digits or underscores. Shown on the leaderboard.",
+    )  # fmt: skip
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(8, 128)],
+        description="At least 8 characters.",
+    )  # fmt: skip
+    password2 = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(8, 128)])
+    confirm_password = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new_password", "Passwords differ.")],
+    )
+
+
+def _sign_in(result: auth.Login) -> Any:
+    session.clear()  # a fresh session id on every login: no fixation
+    session.permanent = True  # PERMANENT_SESSION_LIFETIME applies; the session row expires too
+    login_user(WebUser(result.principal))
+    return redirect(url_for("web.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def register() -> Any:
+    """Create an account (with the starting cash) and sign in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("web.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            result = auth.register(current_game(), form.username.data, form.password.data, auth.WEB)
+        except (InvalidUsername, UsernameTaken) as exc:
+            form.username.errors = [exc.message]
+        except InvalidPassword as exc:
+            form.password.errors = [exc.message]
+        else:
+            return _sign_in(result)
+    return render_template("auth/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login() -> Any:
+    """Sign in with a username and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("web.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            result = auth.login(current_game(), form.username.data, form.password.data, auth.WEB)
+        except InvalidCredentials as exc:
+            form.password.errors = [exc.message]
+        else:
+            return _sign_in(result)
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 401
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Any:
+    """End this browser's session (and its sockets)."""
+    auth.logout(current_game(), current_user.principal)
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/change-password", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per minute", methods=["POST"])
+def change_password() -> Any:
+    """Change the password; every other session of this account ends."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            result = auth.change_password(
+                current_game(), current_user.principal, form.current_password.data,
+                form.new_password.data, auth.WEB,
+            )  # fmt: skip
+        except WrongPassword as exc:
+            form.current_password.errors = [exc.message]
+        except InvalidPassword as exc:
+            form.new_password.errors = [exc.message]
+        else:
+            _sign_in(result)
+            flash("Your password has been changed. Other sessions were logged out.", "success")
+            return redirect(url_for("web.index"))
+    return render_template("auth/change_password.html", form=form), 200 if not form.errors else 422
