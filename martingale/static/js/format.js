@@ -1,0 +1,96 @@
+// Display formats: money and quantities from decimal strings, times in the player's own zone.
+import { atoms, text, toNumber, USD } from "./decimal.js";
+
+const money2 = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const money4 = new Intl.NumberFormat("en-US", { minimumFractionDigits: 4, maximumFractionDigits: 4 });
+const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const shortClock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+});
+
+/** "$1,234.56" from a USD decimal string or BigInt atoms. */
+export function usd(value) {
+  const n = typeof value === "bigint" ? toNumber(value, USD) : Number(value);
+  const sign = n < 0 ? "−" : "";
+  return `${sign}$${money2.format(Math.abs(n))}`;
+}
+
+/** "+$12.34" / "−$12.34": a signed change. */
+export function signedUsd(value) {
+  const n = typeof value === "bigint" ? toNumber(value, USD) : Number(value);
+  return `${n > 0 ? "+" : n < 0 ? "−" : ""}$${money2.format(Math.abs(n))}`;
+}
+
+/** A price: 2 decimals from $1 up, 4 below. */
+export function price(value) {
+  const n = Number(value);
+  return `$${(Math.abs(n) >= 1 ? money2 : money4).format(n)}`;
+}
+
+/** A quantity with its real decimals: trailing zeros trimmed, never rounded. */
+export function qty(value) {
+  const s = typeof value === "bigint" ? text(value, 8) : String(value);
+  const [whole, frac = ""] = s.split(".");
+  const trimmed = frac.replace(/0+$/, "");
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return trimmed ? `${grouped}.${trimmed}` : grouped;
+}
+
+/** "+1.23%" from a number of percent. */
+export function pct(n, places = 2) {
+  if (!Number.isFinite(n)) return "—";
+  if (n !== 0 && Math.abs(n) < 0.005 * 10 ** (2 - places)) places += 1; // −0.003%, not −0.00%
+  return `${n > 0 ? "+" : n < 0 ? "−" : ""}${Math.abs(n).toFixed(places)}%`;
+}
+
+/** -1, 0 or 1 for a decimal string, a BigInt or a number. */
+export function sign(value) {
+  if (typeof value === "bigint") return value > 0n ? 1 : value < 0n ? -1 : 0;
+  const n = typeof value === "string" ? toNumber(atoms(value, USD), USD) : value;
+  return n > 0 ? 1 : n < 0 ? -1 : 0;
+}
+
+/** "▲" / "▼" / "•": direction shown as a glyph, never by colour alone. */
+export function arrow(s) {
+  return s > 0 ? "▲" : s < 0 ? "▼" : "•";
+}
+
+export function time(ms) { return clock.format(ms); }
+export function shortTime(ms) { return shortClock.format(ms); }
+export function stamp(ms) { return dateTime.format(ms); }
+
+/** The time alone on the same day as \`now\`, else the date too. */
+export function when(ms, now) {
+  return new Date(ms).toDateString() === new Date(now).toDateString() ? clock.format(ms) : dateTime.format(ms);
+}
+
+/** A countdown: "1d 2h", "3h 4m", "5m 06s", "42s", or "expired". */
+export function countdown(seconds) {
+  if (!(seconds > 0)) return "expired";
+  const s = Math.ceil(seconds);
+  if (s >= 86400) return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+  if (s >= 3600) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+
+/** "m:ss" for the final-minute countdown. */
+export function mmss(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** The urgency class of a countdown (colour is paired with the text itself). */
+export function urgency(seconds) {
+  if (!(seconds > 0)) return "t-expired";
+  if (seconds < 60) return "t-critical";
+  if (seconds < 300) return "t-soon";
+  if (seconds < 900) return "t-near";
+  return "t-far";
+}
+
+/** A quantity as an input value: real decimals, no grouping. */
+export function plainQty(value) {
+  return qty(value).replace(/,/g, "");
+}

@@ -1,0 +1,166 @@
+// Entry: load once, then live by push. No polling: HTTP only at load and to fill a gap.
+import * as api from "./api.js";
+import * as socket from "./socket.js";
+import {
+  state, on, emit, addAsset, removeAsset, mergeHistory, pushPrice, setPortfolio, setServerTime,
+  addOwn, fromTrade, fromSettlement, liveAccount,
+} from "./state.js";
+import * as toasts from "./toasts.js";
+import * as dashboard from "./dashboard.js";
+import * as mobile from "./mobile.js";
+import * as alerts from "./alerts.js";
+import { onLayoutChange } from "./dom.js";
+import * as fmt from "./format.js";
+
+const MAX_PERFORMANCE_POINTS = 600;
+let app;
+let ready = false;
+
+async function loadHistory(asset, sinceTick) {
+  const query = sinceTick === undefined ? "limit=300" : `since_tick=${sinceTick}&limit=300`;
+  try {
+    const body = await api.get(`/assets/${asset.id}/history?${query}`);
+    mergeHistory(asset, body.points);
+  } catch (err) {
+    console.warn(`history of ${asset.symbol}`, err);
+  }
+}
+
+async function loadLeaders() {
+  try {
+    state.leaders = (await api.get("/leaderboard?limit=50")).leaderboard;
+    emit("leaders");
+  } catch (err) {
+    console.warn("leaderboard", err);
+  }
+}
+
+let leadersTimer = null;
+function leadersSoon() {
+  clearTimeout(leadersTimer);
+  leadersTimer = setTimeout(loadLeaders, 2000);
+}
+
+async function boot() {
+  app = document.getElementById("app");
+  state.username = app.dataset.username || "";
+  toasts.init();
+  dashboard.init(app);
+  mobile.init(app);
+  alerts.init();
+  wirePushes();
+  onLayoutChange(() => emit("layout"));
+  for (const b of document.querySelectorAll('[data-action="refresh-leaders"]')) b.addEventListener("click", loadLeaders);
+
+  try {
+    const [assets, portfolio, trades, settlements, perf, leaders, tape] = await Promise.all([
+      api.get("/assets"), api.get("/portfolio"), api.get("/trades?limit=100"), api.get("/settlements?limit=50"),
+      api.get("/performance/history?points=300"), api.get("/leaderboard?limit=50"), api.get("/tape?limit=100"),
+    ]);
+    setServerTime(assets.server_time);
+    for (const q of assets.assets) addAsset(q);
+    await Promise.all([...state.assets.values()].map((a) => loadHistory(a)));
+    setPortfolio(portfolio);
+    addOwn([...trades.trades.map(fromTrade), ...settlements.settlements.map(fromSettlement)]);
+    state.performance = perf.points.map((p) => ({ x: Date.parse(p.t), y: Number(p.value) }));
+    state.leaders = leaders.leaderboard;
+    state.tape = tape.tape;
+  } catch (err) {
+    toasts.toast({ kind: "error", title: "Could not load the market", message: err.message || String(err), timeout: 0 });
+    return;
+  }
+  ready = true;
+  emit("assets");
+  emit("portfolio");
+  emit("own");
+  emit("tape");
+  emit("leaders");
+  emit("performance");
+  emit("tick");
+  dashboard.start();
+  app.dataset.state = "ready";
+  socket.connect();
+  setInterval(() => emit("second"), 1000);
+}
+
+function onPrices(msg) {
+  if (!ready) return;
+  setServerTime(msg.t);
+  state.tickSeq = msg.tick_seq;
+  const ms = Date.parse(msg.t);
+  let unknown = false;
+  for (const [symbol, price] of Object.entries(msg.prices)) {
+    const asset = state.assets.get(symbol);
+    if (asset) pushPrice(asset, ms, price);
+    else unknown = true;
+  }
+  const account = liveAccount();
+  if (account) {
+    state.performance.push({ x: ms, y: Number(account.value) / 1e6 });
+    if (state.performance.length > MAX_PERFORMANCE_POINTS) state.performance.shift();
+  }
+  if (state.firstLivePriceAt === null) {
+    state.firstLivePriceAt = performance.now();
+    app.dataset.firstLivePriceMs = String(Math.round(state.firstLivePriceAt));
+  }
+  app.dataset.tick = String(msg.tick_seq);
+  emit("tick");
+  if (unknown) emit("gap", "unknown asset");
+}
+
+let filling = null;
+async function fillGap(reason) {
+  if (!ready) return;
+  const since = new Map([...state.assets.values()].map((a) => [a.symbol, a.tick]));
+  try {
+    const [assets, portfolio] = await Promise.all([api.get("/assets"), api.get("/portfolio")]);
+    const live = new Set(assets.assets.map((q) => q.symbol));
+    for (const symbol of [...state.assets.keys()]) if (!live.has(symbol)) { removeAsset(symbol); alerts.forget(symbol); }
+    for (const q of assets.assets) addAsset(q);
+    await Promise.all([...state.assets.values()].map((a) => loadHistory(a, since.get(a.symbol))));
+    setPortfolio(portfolio);
+    emit("assets");
+    emit("portfolio");
+    emit("tick");
+  } catch (err) {
+    console.warn(`gap fill after ${reason}`, err);
+  }
+}
+
+function wirePushes() {
+  on("prices", onPrices);
+  on("gap", (reason) => { if (!filling) filling = fillGap(reason).finally(() => { filling = null; }); });
+  on("push:asset_born", (q) => {
+    if (!ready || !q.price) return;
+    const asset = addAsset(q);
+    if (!asset.history.length) { asset.history.push({ x: asset.bornAt, y: Number(q.price) }); asset.seen = 1; }
+    emit("assets");
+    toasts.toast({ id: "asset-born", kind: "info", title: "New asset", message: `${q.symbol} listed at ${fmt.price(q.price)}, expires in ${fmt.countdown(q.seconds_to_expiry)}.` });
+  });
+  on("push:asset_expired", (msg) => {
+    if (!ready) return;
+    removeAsset(msg.symbol);
+    alerts.forget(msg.symbol);
+    emit("assets");
+  });
+  on("push:tape", (t) => {
+    state.tape.unshift(t);
+    if (state.tape.length > 100) state.tape.length = 100;
+    emit("tape");
+  });
+  on("push:portfolio", (body) => { setPortfolio(body); emit("portfolio"); });
+  on("push:settlement", (msg) => {
+    addOwn(msg.items.map(fromSettlement));
+    emit("own");
+    const names = msg.items.map((i) => i.symbol);
+    const list = names.slice(0, 3).join(", ") + (names.length > 3 ? `, +${names.length - 3} more` : "");
+    toasts.toast({ kind: "success", title: "Settlement", message: `${msg.count} position${msg.count === 1 ? "" : "s"} settled for ${fmt.usd(msg.value)} (${list}).`, timeout: 8000 });
+    leadersSoon();
+  });
+  on("own_trade", () => { emit("own"); leadersSoon(); });
+  on("signed_out", () => {
+    toasts.toast({ kind: "error", title: "Signed out", message: "This session has ended. Reload the page to log in again.", timeout: 0 });
+  });
+}
+
+boot();

@@ -1,0 +1,82 @@
+// The phone's buy/sell sheet: price, cash or holding, max quantity and a live estimated cost.
+import { $, setText } from "./dom.js";
+import * as fmt from "./format.js";
+import { value, maxQuantity } from "./decimal.js";
+import { state, holding } from "./state.js";
+import { placeTrade, quantityProblem } from "./trade.js";
+
+let dialog;
+let side = "buy";
+let symbol = null;
+
+function el(name) { return $(`[data-sheet="${name}"]`, dialog); }
+
+export function openSheet(newSide, newSymbol) {
+  dialog = $("#m-sheet");
+  side = newSide;
+  symbol = newSymbol;
+  const input = $("#m-sheet-qty", dialog);
+  const held = holding(symbol);
+  input.value = side === "sell" && held ? fmt.plainQty(held.quantity) : "";
+  setError(null);
+  setText($("#m-sheet-title", dialog), `${side === "buy" ? "Buy" : "Sell"} ${symbol}`);
+  const confirm = $('[data-sheet-action="confirm"]', dialog);
+  confirm.className = `btn ${side}`;
+  setText(confirm, side === "buy" ? "Confirm buy" : "Confirm sell");
+  refreshSheet();
+  if (!dialog.open) dialog.showModal();
+  input.focus();
+}
+
+function setError(message) {
+  const error = $("#m-sheet-error", dialog);
+  error.hidden = !message;
+  setText(error, message || "");
+  $("#m-sheet-qty", dialog).toggleAttribute("aria-invalid", Boolean(message));
+}
+
+/** Live figures while the sheet is open. */
+export function refreshSheet() {
+  if (!dialog?.open) return;
+  const asset = state.assets.get(symbol);
+  const held = holding(symbol);
+  const cash = state.portfolio?.cash ?? "0";
+  const q = $("#m-sheet-qty", dialog).value.trim();
+  setText(el("price"), asset ? fmt.price(asset.price) : "expired");
+  setText(el("have-label"), side === "buy" ? "Available cash" : "You hold");
+  setText(el("have"), side === "buy" ? fmt.usd(cash) : fmt.qty(held?.quantity ?? "0"));
+  setText(el("max"), fmt.qty(side === "buy" ? (asset ? maxQuantity(cash, asset.price) : "0") : (held?.quantity ?? "0")));
+  setText(el("est-label"), side === "buy" ? "Estimated cost" : "Estimated proceeds");
+  setText(el("estimate"), asset && q && !quantityProblem(q) ? fmt.usd(value(q, asset.price)) : "—");
+}
+
+function wire() {
+  dialog = $("#m-sheet");
+  const input = $("#m-sheet-qty", dialog);
+  input.addEventListener("input", () => { setError(null); refreshSheet(); });
+  $('[data-sheet-action="cancel"]', dialog).addEventListener("click", () => dialog.close());
+  $('[data-sheet-action="max"]', dialog).addEventListener("click", () => {
+    const asset = state.assets.get(symbol);
+    const max = side === "buy" ? (asset ? maxQuantity(state.portfolio?.cash ?? "0", asset.price) : "0") : (holding(symbol)?.quantity ?? "0");
+    input.value = fmt.plainQty(max);
+    refreshSheet();
+  });
+  $("#m-sheet-form", dialog).addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const q = input.value.trim();
+    const problem = quantityProblem(q);
+    setError(problem);
+    if (problem) { input.focus(); return; }
+    const button = $('[data-sheet-action="confirm"]', dialog);
+    button.disabled = true;
+    try {
+      const trade = await placeTrade(symbol, side, q);
+      if (trade) dialog.close();
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wire);
+else wire();

@@ -1,0 +1,161 @@
+// The one store: assets with their price history, the portfolio, trade lists. Publishes changes.
+import { atoms, value, toNumber, USD } from "./decimal.js";
+
+export const MAX_POINTS = 300;
+
+export const state = {
+  username: "",
+  assets: new Map(), // symbol -> asset (see addAsset)
+  portfolio: null, // the API's portfolio body
+  granted: null, // BigInt USD atoms the player started with (value - total P&L)
+  trades: [], // own trades and settlements, newest first: {kind, symbol, quantity, price, total, at}
+  tape: [], // public trades, newest first
+  leaders: [],
+  performance: [], // {x: ms, y: value}
+  tickSeq: null,
+  serverTime: null, // ms of the last tick's server time
+  serverTimeAt: 0, // performance.now() when it arrived
+  connected: false,
+  firstLivePriceAt: null,
+};
+
+const listeners = new Map();
+
+export function on(topic, fn) {
+  if (!listeners.has(topic)) listeners.set(topic, new Set());
+  listeners.get(topic).add(fn);
+}
+
+export function emit(topic, payload) {
+  for (const fn of listeners.get(topic) || []) {
+    try { fn(payload); } catch (err) { console.error(`listener for ${topic} failed`, err); }
+  }
+}
+
+/** The server's clock now: the last tick's time plus what elapsed locally, at most one tick. */
+export function serverNow() {
+  if (state.serverTime === null) return Date.now();
+  return state.serverTime + Math.min(1000, performance.now() - state.serverTimeAt);
+}
+
+export function setServerTime(iso) {
+  state.serverTime = Date.parse(iso);
+  state.serverTimeAt = performance.now();
+}
+
+export function secondsLeft(asset) {
+  return (asset.expiresAt - serverNow()) / 1000;
+}
+
+/** An asset from the API's quote shape. */
+export function addAsset(q) {
+  const existing = state.assets.get(q.symbol);
+  if (existing && existing.id === q.id) {
+    Object.assign(existing, { price: q.price, tick: Math.max(existing.tick, q.tick ?? 0) });
+    return existing;
+  }
+  const asset = {
+    id: q.id, symbol: q.symbol, color: q.color || "#4c9dff",
+    price: q.price, prevPrice: q.price, initial: q.initial_price || q.price,
+    drift: q.drift, volatility: q.volatility,
+    bornAt: Date.parse(q.born_at), expiresAt: Date.parse(q.expires_at),
+    tick: q.tick ?? 0, history: [], seen: 0,
+  };
+  state.assets.set(q.symbol, asset);
+  return asset;
+}
+
+export function removeAsset(symbol) {
+  const asset = state.assets.get(symbol);
+  state.assets.delete(symbol);
+  return asset;
+}
+
+export function sortedAssets() {
+  return [...state.assets.values()].sort((a, b) => a.symbol.localeCompare(b.symbol));
+}
+
+/** Merge history points {tick, t, price} into an asset, keeping order and at most MAX_POINTS. */
+export function mergeHistory(asset, points) {
+  if (!points.length) return;
+  const incoming = points.map((p) => ({ x: Date.parse(p.t), y: Number(p.price), tick: p.tick }));
+  const first = incoming[0].x - 500;
+  const last = incoming[incoming.length - 1].x + 500;
+  const before = asset.history.filter((p) => p.x < first);
+  const after = asset.history.filter((p) => p.x > last);
+  asset.history = [...before, ...incoming, ...after].slice(-MAX_POINTS);
+  asset.tick = Math.max(asset.tick, incoming[incoming.length - 1].tick);
+  asset.seen = Math.max(asset.seen, asset.history.length);
+}
+
+export function pushPrice(asset, ms, price) {
+  asset.prevPrice = asset.price;
+  asset.price = price;
+  asset.tick += 1;
+  asset.seen += 1;
+  const last = asset.history[asset.history.length - 1];
+  if (!last || ms > last.x + 1) asset.history.push({ x: ms, y: Number(price) });
+  if (asset.history.length > MAX_POINTS) asset.history.splice(0, asset.history.length - MAX_POINTS);
+}
+
+export function holding(symbol) {
+  return state.portfolio?.holdings.find((h) => h.symbol === symbol) || null;
+}
+
+export function setPortfolio(body) {
+  state.portfolio = body;
+  state.granted = atoms(body.value, USD) - atoms(body.total_pnl, USD);
+}
+
+/** Account figures at the latest prices (BigInt USD atoms), between the server's pushes. */
+export function liveAccount() {
+  const p = state.portfolio;
+  if (!p) return null;
+  const cash = atoms(p.cash, USD);
+  let worth = cash;
+  let unrealized = 0n;
+  const positions = p.holdings.map((h) => {
+    const live = state.assets.get(h.symbol)?.price ?? h.price;
+    const marketValue = value(h.quantity, live);
+    const pnl = marketValue - atoms(h.cost_basis, USD);
+    worth += marketValue;
+    unrealized += pnl;
+    return { ...h, price: live, marketValue, pnl };
+  });
+  const total = worth - state.granted;
+  const realized = total - unrealized;
+  const ret = state.granted > 0n ? (toNumber(total, USD) / toNumber(state.granted, USD)) * 100 : 0;
+  return { cash, value: worth, unrealized, realized, total, ret, positions };
+}
+
+/** Per-tick percent returns over the cached history: mean, sample deviation and samples seen. */
+export function stats(asset) {
+  const h = asset.history;
+  const returns = [];
+  for (let i = 1; i < h.length; i += 1) if (h[i - 1].y > 0) returns.push((h[i].y / h[i - 1].y - 1) * 100);
+  const n = returns.length;
+  const mu = n ? returns.reduce((a, b) => a + b, 0) / n : NaN;
+  const sigma = n > 1 ? Math.sqrt(returns.reduce((a, r) => a + (r - mu) ** 2, 0) / (n - 1)) : NaN;
+  return { mu, sigma, n: asset.seen };
+}
+
+export function changePct(asset) {
+  const initial = Number(asset.initial);
+  return initial > 0 ? (Number(asset.price) / initial - 1) * 100 : 0;
+}
+
+/** An own trade or settlement row, newest first, without duplicates. */
+export function addOwn(rows) {
+  const seen = new Set(state.trades.map((r) => r.key));
+  for (const r of rows) if (!seen.has(r.key)) { state.trades.push(r); seen.add(r.key); }
+  state.trades.sort((a, b) => b.at - a.at || a.symbol.localeCompare(b.symbol));
+  state.trades.length = Math.min(state.trades.length, 200);
+}
+
+export function fromTrade(t) {
+  return { key: `t${t.id}`, kind: t.side, symbol: t.symbol, quantity: t.quantity, price: t.price, total: t.total, at: Date.parse(t.executed_at) };
+}
+
+export function fromSettlement(s) {
+  return { key: `s${s.asset_id}`, kind: "settled", symbol: s.symbol, quantity: s.quantity, price: s.price, total: s.value, at: Date.parse(s.settled_at) };
+}

@@ -1,0 +1,58 @@
+// Toasts in an aria-live region: info, success, warning, error. An id replaces the same toast.
+import { h } from "./dom.js";
+
+const ICON = { info: "ℹ", success: "✓", warning: "⚠", error: "✕" };
+const open = new Map(); // id -> toast handle
+let region = null;
+
+export function init() {
+  region = document.getElementById("toasts");
+}
+
+/**
+ * Show a toast. timeout 0 keeps it until closed. Returns {update(text), close()}.
+ * onClose runs only when the player closes it.
+ */
+export function toast({ id, kind = "info", title, message, timeout = 4500, onClose }) {
+  if (id && open.has(id)) {
+    const existing = open.get(id);
+    existing.update(message, title);
+    return existing;
+  }
+  const titleEl = h("strong", { class: "toast-title", text: title || "" });
+  const body = h("span", { class: "toast-msg", text: message });
+  const closeButton = h("button", { type: "button", class: "toast-close", "aria-label": "Dismiss notification", text: "×" });
+  const el = h("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status", dataset: { kind } },
+    h("span", { class: "toast-icon", "aria-hidden": "true", text: ICON[kind] || "" }),
+    h("div", { class: "toast-text" }, title ? titleEl : null, body),
+    closeButton);
+  let timer = null;
+  const handle = {
+    el,
+    update(text, newTitle) {
+      if (body.textContent !== text) body.textContent = text;
+      if (newTitle !== undefined && titleEl.textContent !== newTitle) titleEl.textContent = newTitle;
+    },
+    close() {
+      clearTimeout(timer);
+      if (id) open.delete(id);
+      el.classList.add("leaving");
+      setTimeout(() => el.remove(), 180);
+    },
+  };
+  closeButton.addEventListener("click", () => { handle.close(); onClose?.(); });
+  if (timeout > 0) timer = setTimeout(() => handle.close(), timeout);
+  if (id) open.set(id, handle);
+  region.prepend(el);
+  const limit = window.matchMedia("(max-width: 768px)").matches ? 3 : 5;
+  while (region.children.length > limit) region.lastElementChild.remove();
+  return handle;
+}
+
+export function close(id) {
+  open.get(id)?.close();
+}
+
+export function isOpen(id) {
+  return open.has(id);
+}

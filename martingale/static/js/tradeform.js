@@ -1,0 +1,97 @@
+// The desktop trade form: symbol (kept in step with the live assets), side, quantity, estimates.
+import { $, h, fill, setText } from "./dom.js";
+import * as fmt from "./format.js";
+import { value, maxQuantity, atoms, USD } from "./decimal.js";
+import { state, holding } from "./state.js";
+import { placeTrade, quantityProblem } from "./trade.js";
+import { confirmSellEverything } from "./confirm.js";
+
+export function tradeForm(form) {
+  const symbol = $("#trade-symbol", form);
+  const quantity = $("#trade-qty", form);
+  const error = $("#trade-qty-error", form);
+  const out = (name) => $(`[data-trade="${name}"]`, form);
+  let busy = false;
+
+  const side = () => form.querySelector('input[name="side"]:checked').value;
+  const setSide = (s) => { form.querySelector(`input[name="side"][value="${s}"]`).checked = true; };
+
+  function showError(message) {
+    error.hidden = !message;
+    setText(error, message || "");
+    quantity.toggleAttribute("aria-invalid", Boolean(message));
+  }
+
+  function refresh() {
+    const asset = state.assets.get(symbol.value);
+    const held = holding(symbol.value);
+    const cash = state.portfolio?.cash ?? "0";
+    const q = quantity.value.trim();
+    setText(out("price"), asset ? fmt.price(asset.price) : "—");
+    setText(out("held"), held ? fmt.qty(held.quantity) : "0");
+    setText(out("cash"), fmt.usd(cash));
+    setText(out("est-label"), side() === "buy" ? "Estimated cost" : "Estimated proceeds");
+    setText(out("estimate"), asset && q && !quantityProblem(q) ? fmt.usd(value(q, asset.price)) : "—");
+    const max = side() === "buy" ? (asset ? maxQuantity(cash, asset.price) : "0") : (held?.quantity ?? "0");
+    setText(out("max"), fmt.qty(max));
+    const over = side() === "buy" && asset && q && !quantityProblem(q) && value(q, asset.price) > atoms(cash, USD);
+    form.classList.toggle("over-budget", Boolean(over));
+    for (const b of form.querySelectorAll("button")) b.disabled = busy;
+    form.querySelector('[data-side="sell"]').disabled = busy || !held;
+    form.querySelector("#sell-everything").disabled = busy || !(state.portfolio?.holdings.length);
+  }
+
+  async function submit(s) {
+    const q = quantity.value.trim();
+    const problem = quantityProblem(q);
+    showError(problem);
+    if (problem || !symbol.value) { quantity.focus(); return; }
+    busy = true;
+    refresh();
+    try {
+      const trade = await placeTrade(symbol.value, s, q);
+      if (trade) quantity.value = "";
+    } finally {
+      busy = false;
+      refresh();
+    }
+  }
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const s = e.submitter?.dataset.side || side();
+    setSide(s);
+    submit(s);
+  });
+  quantity.addEventListener("input", () => { showError(null); refresh(); });
+  // Enter sends the side chosen above (an implicit submit would always press the first button)
+  quantity.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); submit(side()); } });
+  symbol.addEventListener("change", refresh);
+  form.addEventListener("change", (e) => { if (e.target.name === "side") refresh(); });
+  $("#trade-max", form).addEventListener("click", () => {
+    const asset = state.assets.get(symbol.value);
+    const max = side() === "buy" ? (asset ? maxQuantity(state.portfolio?.cash ?? "0", asset.price) : "0") : (holding(symbol.value)?.quantity ?? "0");
+    quantity.value = fmt.plainQty(max);
+    showError(null);
+    refresh();
+  });
+  $("#sell-everything", form).addEventListener("click", confirmSellEverything);
+
+  return {
+    refresh,
+    /** Keep the options equal to the live symbols; the choice survives if still live. */
+    setSymbols(symbols) {
+      const current = symbol.value;
+      fill(symbol, symbols.map((s) => h("option", { value: s, text: s })));
+      if (symbols.includes(current)) symbol.value = current;
+      refresh();
+    },
+    select(s, withSide) {
+      symbol.value = s;
+      if (withSide) setSide(withSide);
+      if (withSide === "sell") quantity.value = holding(s) ? fmt.plainQty(holding(s).quantity) : "";
+      refresh();
+      quantity.focus();
+    },
+  };
+}
