@@ -14,6 +14,7 @@ from .game import Game, tick_at, tick_time
 from .models import LIVE, Asset, Holding, Player, PriceTick, Settlement, Trade
 from .money import value_floor
 from .proofs import find_asset
+from .trading import TradeResult
 from .transaction_utils import read
 
 _ASSET_REF = re.compile(r"[A-Za-z]{1,10}|[0-9]{1,10}")
@@ -78,17 +79,10 @@ def asset_for_proof(game: Game, ref: str) -> Asset:
 
 
 @dataclass(frozen=True)
-class TradeRow:
-    id: int
-    symbol: str
-    side: str
-    quantity: int
-    price: int
-    total: int
-    realized_pnl: int | None
-    tick: int
-    executed_at: datetime
-    trader: str
+class TradeRow(TradeResult):
+    """A trade as lists show it: the trade result plus the trader's public display name."""
+
+    trader: str = ""
 
 
 def _trade_rows(session: Session, query) -> list[TradeRow]:  # type: ignore[no-untyped-def]
@@ -101,6 +95,8 @@ def _trade_rows(session: Session, query) -> list[TradeRow]:  # type: ignore[no-u
     return [
         TradeRow(
             id=t.id,
+            player_id=t.player_id,
+            asset_id=t.asset_id,
             symbol=symbol,
             side=t.side,
             quantity=t.quantity,
@@ -110,7 +106,7 @@ def _trade_rows(session: Session, query) -> list[TradeRow]:  # type: ignore[no-u
             tick=t.tick,
             executed_at=t.executed_at,
             trader=name,
-        )
+        )  # fmt: skip
         for t, symbol, name in rows
     ]
 

@@ -28,7 +28,7 @@ def quote(q: Quote) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def trade(t: TradeResult | TradeRow, symbol: str | None = None) -> dict[str, Any]:
+def trade(t: TradeResult, symbol: str | None = None) -> dict[str, Any]:
     body = {
         "id": t.id, "symbol": symbol or t.symbol, "side": t.side,
         "quantity": money.qty(t.quantity), "price": money.price(t.price),

@@ -94,12 +94,7 @@ class Bridge:
             self.game.engine,
             lambda s: s.scalar(select(Player.username).where(Player.id == player_id)),
         )
-        row = TradeRow(
-            id=result["id"], symbol=result["symbol"], side=result["side"],
-            quantity=result["quantity"], price=result["price"], total=result["total"],
-            realized_pnl=result["realized_pnl"], tick=result["tick"],
-            executed_at=result["executed_at"], trader=name or "",
-        )  # fmt: skip
+        row = TradeRow(**result, trader=name or "")
         self.socketio.emit("tape", serialize.public_trade(row), namespace=NAMESPACE)
         self._push_portfolio(player_id)
 
