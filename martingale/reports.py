@@ -106,7 +106,7 @@ def _trade_rows(session: Session, query) -> list[TradeRow]:  # type: ignore[no-u
             tick=t.tick,
             executed_at=t.executed_at,
             trader=name,
-        )  # fmt: skip
+        )
         for t, symbol, name in rows
     ]
 
