@@ -150,6 +150,11 @@ class MarketEngine:
                     for aid, (_, p) in report.ticks.items()
                     if aid not in gone
                 },
+                # each asset's own tick index: a client that missed messages asks history for
+                # exactly the ticks after the last one it holds
+                "ticks": {
+                    symbols[aid]: k for aid, (k, _) in report.ticks.items() if aid not in gone
+                },
             },
         )
         return report

@@ -84,9 +84,10 @@ def test_anonymous_socket_gets_prices_but_cannot_trade(game, connect):
     MarketEngine(game).step()
     events = received(anon)
     [prices] = [body for name, body in events if name == "prices"]
-    assert set(prices) == {"tick_seq", "t", "prices"}
+    assert set(prices) == {"tick_seq", "t", "prices", "ticks"}
     assert prices["t"].endswith("Z")
     assert prices["prices"] == {asset.symbol: fmt_price(game.path(asset).price(0))}
+    assert prices["ticks"] == {asset.symbol: 0}
     born = [body for name, body in events if name == "asset_born"]
     assert len(born) == game.settings.pool_size - 1  # the pool refilled around our asset
     assert all({"id", "symbol", "price", "seed_commitment"} <= set(b) for b in born)

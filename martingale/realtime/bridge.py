@@ -52,7 +52,7 @@ class Bridge:
 
     # -- public --------------------------------------------------------------------------------
     def on_prices(self, payload: dict[str, Any]) -> None:
-        """The engine's payload already is the message: {tick_seq, t, prices: {SYMBOL: "price"}}."""
+        """The engine's payload is the message: {tick_seq, t, prices: {SYM: "price"}, ticks: {SYM: k}}."""
         self.socketio.emit("prices", payload, namespace=NAMESPACE)
         self._flush_settlements()
 

@@ -91,7 +91,7 @@ function onPrices(msg) {
   let unknown = false;
   for (const [symbol, price] of Object.entries(msg.prices)) {
     const asset = state.assets.get(symbol);
-    if (asset) pushPrice(asset, ms, price);
+    if (asset) pushPrice(asset, ms, price, msg.ticks?.[symbol]);
     else unknown = true;
   }
   const account = liveAccount();
@@ -111,7 +111,8 @@ function onPrices(msg) {
 let filling = null;
 async function fillGap(reason) {
   if (!ready) return;
-  const since = new Map([...state.assets.values()].map((a) => [a.symbol, a.tick]));
+  // ask for exactly what follows the last tick held without a hole
+  const since = new Map([...state.assets.values()].map((a) => [a.symbol, a.filledTo >= 0 ? a.filledTo : undefined]));
   try {
     const [assets, portfolio] = await Promise.all([api.get("/assets"), api.get("/portfolio")]);
     const live = new Set(assets.assets.map((q) => q.symbol));

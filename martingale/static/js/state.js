@@ -59,7 +59,8 @@ export function addAsset(q) {
     price: q.price, prevPrice: q.price, initial: q.initial_price || q.price,
     drift: q.drift, volatility: q.volatility,
     bornAt: Date.parse(q.born_at), expiresAt: Date.parse(q.expires_at),
-    tick: q.tick ?? 0, history: [], seen: 0,
+    // filledTo: the last tick up to which the cached history has no hole (-1: none yet)
+    tick: q.tick ?? 0, filledTo: -1, history: [], seen: 0,
   };
   state.assets.set(q.symbol, asset);
   return asset;
@@ -85,13 +86,16 @@ export function mergeHistory(asset, points) {
   const after = asset.history.filter((p) => p.x > last);
   asset.history = [...before, ...incoming, ...after].slice(-MAX_POINTS);
   asset.tick = Math.max(asset.tick, incoming[incoming.length - 1].tick);
+  asset.filledTo = Math.max(asset.filledTo, incoming[incoming.length - 1].tick);
   asset.seen = Math.max(asset.seen, asset.history.length);
 }
 
-export function pushPrice(asset, ms, price) {
+export function pushPrice(asset, ms, price, tick) {
   asset.prevPrice = asset.price;
   asset.price = price;
-  asset.tick += 1;
+  const next = tick ?? asset.tick + 1;
+  if (next === asset.filledTo + 1) asset.filledTo = next; // else a hole, until history fills it
+  asset.tick = Math.max(asset.tick, next);
   asset.seen += 1;
   const last = asset.history[asset.history.length - 1];
   if (!last || ms > last.x + 1) asset.history.push({ x: ms, y: Number(price) });
