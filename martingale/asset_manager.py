@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from .game import Game, tick_at, tick_time
+from .game import Game, tick_at
 from .models import (
     LIVE,
     SETTLED,
@@ -304,7 +304,3 @@ def _settle(session: Session, game: Game, asset_id: int) -> SettlementReport | N
         select(func.count(), func.sum(Settlement.quantity), func.sum(Settlement.value)).where(mine)
     ).one()
     return replace(report, holders=count, quantity=int(quantity), value=int(total))
-
-
-def expires_at(asset: Asset) -> datetime:
-    return tick_time(asset, asset.expiry_tick)

@@ -102,6 +102,10 @@ class Game:
         )
         return self.paths.get(asset.id, params)
 
+    def price_at(self, asset: Asset, at: datetime) -> int:
+        """The asset's quoted price at an instant, in atoms."""
+        return self.path(asset).price(quoted_tick(asset, at))
+
 
 def tick_at(asset: Asset, now: datetime) -> int:
     """Whole tick intervals since the asset's birth (negative before it)."""
@@ -112,3 +116,12 @@ def tick_at(asset: Asset, now: datetime) -> int:
 
 def tick_time(asset: Asset, tick: int) -> datetime:
     return asset.born_at + timedelta(microseconds=tick * asset.tick_us)
+
+
+def quoted_tick(asset: Asset, at: datetime) -> int:
+    """The tick whose price is the asset's quote at ``at``: held at 0 before birth, at the end after."""
+    return max(0, min(tick_at(asset, at), asset.end_tick))
+
+
+def expires_at(asset: Asset) -> datetime:
+    return tick_time(asset, asset.expiry_tick)

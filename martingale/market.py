@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from .asset_manager import expires_at, live_assets
-from .game import Game, tick_at
+from .asset_manager import live_assets
+from .game import Game, expires_at, quoted_tick
 from .transaction_utils import read
 
 
@@ -33,7 +33,7 @@ def live_quotes(game: Game) -> list[Quote]:
         now = game.clock.now()
         quotes = []
         for asset in live_assets(session):
-            tick = max(0, min(tick_at(asset, now), asset.end_tick))
+            tick = quoted_tick(asset, now)
             ends = expires_at(asset)
             quotes.append(
                 Quote(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import UnknownPlayer
-from .game import Game, tick_at, tick_time
+from .game import Game, expires_at
 from .models import LIVE, Asset, Holding, Player
 from .money import value_floor
 from .transaction_utils import read
@@ -67,7 +67,7 @@ def portfolio(game: Game, player_id: int) -> PortfolioView:
         ).all()
         positions = []
         for holding, asset in rows:
-            price = game.path(asset).price(max(0, min(tick_at(asset, now), asset.end_tick)))
+            price = game.price_at(asset, now)
             positions.append(
                 Position(
                     asset_id=asset.id,
@@ -76,7 +76,7 @@ def portfolio(game: Game, player_id: int) -> PortfolioView:
                     cost_basis=holding.cost_basis,
                     price=price,
                     market_value=value_floor(holding.quantity, price),
-                    expires_at=tick_time(asset, asset.expiry_tick),
+                    expires_at=expires_at(asset),
                 )
             )
         return PortfolioView(

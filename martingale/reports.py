@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import UnknownAsset
-from .game import Game, tick_at, tick_time
+from .game import Game, tick_time
 from .models import LIVE, Asset, Holding, Player, PriceTick, Settlement, Trade
 from .money import value_floor
 from .proofs import find_asset
@@ -70,7 +70,7 @@ def asset_for_proof(game: Game, ref: str) -> Asset:
     def work(session: Session) -> Asset:
         if not is_asset_ref(ref):
             raise UnknownAsset(f"no asset {ref[:20]}")
-        asset = find_asset(session, ref) if not ref.isdigit() else session.get(Asset, int(ref))
+        asset = find_asset(session, ref)
         if asset is None:
             raise UnknownAsset(f"no asset {ref}")
         return asset
@@ -166,7 +166,7 @@ def leaderboard(game: Game, limit: int) -> list[Ranking]:
     def work(session: Session) -> list[Ranking]:
         now = game.clock.now()
         prices = {
-            a.id: game.path(a).price(max(0, min(tick_at(a, now), a.end_tick)))
+            a.id: game.price_at(a, now)
             for a in session.scalars(select(Asset).where(Asset.status == LIVE))
         }
         pnl = {
@@ -232,8 +232,7 @@ def performance_history(game: Game, player_id: int, points: int = 120) -> list[V
             for aid, qty in units.items():
                 if qty > 0:
                     asset = assets[aid]
-                    k = max(0, min(tick_at(asset, t), asset.end_tick))
-                    value += value_floor(qty, game.path(asset).price(k))
+                    value += value_floor(qty, game.price_at(asset, t))
             samples.append(ValuePoint(t, value))
         return samples
 

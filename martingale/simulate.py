@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from . import accounts, market, trading
 from .app import create_app
 from .clock import ManualClock
-from .config import load_config
+from .config import load_config, normalize_database_url
 from .engine import MarketEngine
 from .errors import MartingaleError
 from .models import Settlement
@@ -84,8 +84,6 @@ def simulate(
 
 
 def _overrides(url: str, clock: ManualClock) -> dict[str, object]:
-    from .config import normalize_database_url
-
     return {"SQLALCHEMY_DATABASE_URI": normalize_database_url(url), "MARTINGALE_CLOCK": clock}
 
 
