@@ -21,9 +21,10 @@ accesslog = "-"
 def post_worker_init(worker):
     """Start the market engine inside the serving process, after the fork."""
     from martingale.engine import MarketEngine
+    from martingale.game import game_of
 
     app = worker.wsgi
     if app.config["MARTINGALE_ENGINE"]:
-        engine = MarketEngine(app.extensions["martingale"])
+        engine = MarketEngine(game_of(app))
         app.extensions["martingale_engine"] = engine
         engine.start()

@@ -22,11 +22,13 @@ import psycopg
 from flask_migrate import upgrade
 
 from martingale import accounts, create_app, trading
-from martingale.asset_manager import Draw, create_asset, settle_asset
+from martingale.asset_manager import Draw, create_asset
 from martingale.clock import ManualClock
 from martingale.config import load_config
 from martingale.errors import MartingaleError
+from martingale.game import game_of
 from martingale.reconcile import reconcile
+from martingale.settlement import settle_asset
 from martingale.transaction_utils import run_in_transaction
 
 
@@ -34,12 +36,14 @@ def build_game(url: str):
     app = create_app(load_config({"DATABASE_URL": url}, MARTINGALE_CLOCK=ManualClock()))
     with app.app_context():
         upgrade()
-    return app.extensions["martingale"]
+    return game_of(app)
 
 
 def new_asset(game, lifetime="600"):
     draw = Draw(Decimal("0"), Decimal("0.0001"), 100 * 10**8, Decimal(lifetime))
-    return run_in_transaction(game.engine, lambda s: create_asset(s, game, game.clock.now(), draw))
+    return run_in_transaction(
+        game.database, lambda s: create_asset(s, game, game.clock.now(), draw)
+    )
 
 
 def race(n, work):
@@ -129,7 +133,7 @@ def bench(name: str, game, settle_holders: int) -> None:
         f"[{name}] settlement of {report.holders} holdings: {(time.perf_counter() - t) * 1000:.0f} ms;"
         f" second run: {settle_asset(game, short.id)}"
     )
-    checks = reconcile(game.engine)
+    checks = reconcile(game.database)
     print(f"[{name}] reconcile: {sum(c.ok for c in checks)}/{len(checks)} checks pass")
 
 
@@ -141,7 +145,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         game = build_game(f"sqlite:///{Path(tmp) / 'bench.db'}")
         bench("sqlite", game, args.holders)
-        game.engine.dispose()
+        game.database.dispose()
     try:
         admin = psycopg.connect(args.postgres, autocommit=True, connect_timeout=3)
     except psycopg.Error:
@@ -152,7 +156,7 @@ def main() -> None:
     try:
         game = build_game(args.postgres.rsplit("/", 1)[0] + "/" + name)
         bench("postgresql", game, args.holders)
-        game.engine.dispose()
+        game.database.dispose()
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()

@@ -23,7 +23,9 @@ def create_player(game: Game, username: str, password_hash: str | None = None) -
     """Register a player and grant the starting cash (house -> player) in one transaction."""
     name = parse_username(username)
     return unique_username(
-        lambda: run_in_transaction(game.engine, lambda s: add_player(s, game, name, password_hash))
+        lambda: run_in_transaction(
+            game.database, lambda s: add_player(s, game, name, password_hash)
+        )
     )
 
 

@@ -1,4 +1,4 @@
-"""The application factory. Importing this module starts nothing."""
+"""The application factory. Importing this module starts nothing: no thread, engine or socket."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy.engine import make_url
 
+from . import api, cli, http_errors, realtime, security, web
 from .clock import SystemClock
 from .config import ConfigError, load_config
 from .extensions import db, migrate
-from .game import Game, GameSettings
+from .game import EXTENSION, Game, GameSettings
 from .transaction_utils import configure_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -26,28 +27,25 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config.get("TESTING"):
         _refuse_non_test_database(app.config["SQLALCHEMY_DATABASE_URI"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # Flask-SQLAlchemy provides the model base and the engine, and Flask-Migrate runs Alembic;
+    # services open their own sessions on the engine (transaction_utils), never db.session
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     with app.app_context():
-        engine = db.engine
-    configure_engine(engine, app.config.get("MARTINGALE_SQLITE_SYNCHRONOUS", "FULL"))
-    app.extensions["martingale"] = Game(
-        engine=engine,
+        database = db.engine
+    configure_engine(database, app.config.get("MARTINGALE_SQLITE_SYNCHRONOUS", "FULL"))
+    app.extensions[EXTENSION] = Game(
+        database=database,
         settings=GameSettings.from_config(app.config),
         clock=app.config.get("MARTINGALE_CLOCK") or SystemClock(),
     )
-    from . import api, cli, realtime, security, web
-
     security.init_security(app)
+    http_errors.init_error_handlers(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     realtime.init_realtime(app)
     cli.register(app)
     return app
-
-
-def current_game() -> Game:
-    return current_app.extensions["martingale"]
 
 
 def _refuse_non_test_database(uri: str) -> None:

@@ -1,38 +1,21 @@
-"""Asset lifecycle: birth, price-tick persistence, expiry and settlement, pool refill.
-
-Settlement is one path for both endings (expiry and the worthless rule): the asset's ``end_tick`` is
-fixed by its path at birth, and settling means crediting every holder quantity x S(end_tick) with a
-handful of set-based statements, in one transaction that first flips the asset from live to settled
-with a guarded UPDATE. A second run, or a second engine racing the first, finds nothing to flip and
-does nothing; the UNIQUE (player, asset) on settlements makes a double credit impossible anyway.
-"""
+"""The pool of assets: birth (parameters, seed commitment, symbol, colour), refill, and storing
+each elapsed price tick. Settlement of a finished asset lives in ``settlement``."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .game import Game, tick_at
-from .models import (
-    LIVE,
-    SETTLED,
-    Asset,
-    Holding,
-    JournalEntry,
-    Player,
-    Posting,
-    PriceTick,
-    Settlement,
-    SymbolLease,
-)
-from .money import PRICE_SCALE, VALUE_DIVISOR
-from .price_client import PathParams, PricePath, commitment
-from .transaction_utils import muldiv, run_in_transaction
+from .models import LIVE, Asset, PriceTick, SymbolLease
+from .money import PRICE_SCALE
+from .price_path import PathParams, PricePath, commitment
+from .transaction_utils import run_in_transaction
 from .validators import RESERVED_SYMBOLS
 
 PALETTE = (
@@ -51,19 +34,6 @@ class Draw:
     volatility: Decimal
     initial_price: int
     lifetime_s: Decimal
-
-
-@dataclass(frozen=True)
-class SettlementReport:
-    asset_id: int
-    symbol: str
-    final_tick: int
-    final_price: int
-    holders: int
-    quantity: int
-    value: int
-    worthless: bool
-    seed_hex: str
 
 
 def draw_parameters(game: Game) -> Draw:
@@ -158,11 +128,7 @@ def refill_pool(game: Game) -> list[Asset]:
             create_asset(session, game, now) for _ in range(game.settings.pool_size - (live or 0))
         ]
 
-    return run_in_transaction(game.engine, work)
-
-
-def live_assets(session: Session) -> list[Asset]:
-    return list(session.scalars(select(Asset).where(Asset.status == LIVE).order_by(Asset.id)))
+    return run_in_transaction(game.database, work)
 
 
 @dataclass(frozen=True)
@@ -175,7 +141,7 @@ class TickState:
 def persist_ticks(session: Session, game: Game) -> TickState:
     """Store every elapsed tick of every live asset, up to its end; report what is due."""
     now = game.clock.now()
-    assets = live_assets(session)
+    assets = list(session.scalars(Asset.live()))
     stored = dict(
         session.execute(
             select(PriceTick.asset_id, func.max(PriceTick.tick))
@@ -196,111 +162,3 @@ def persist_ticks(session: Session, game: Game) -> TickState:
     if rows:
         session.execute(insert(PriceTick), rows)
     return TickState(latest=latest, due=due, live=len(assets))
-
-
-def settle_asset(game: Game, asset_id: int) -> SettlementReport | None:
-    """Settle every holding of a finished asset at S(end_tick); None if there was nothing to do."""
-    return run_in_transaction(game.engine, lambda session: _settle(session, game, asset_id))
-
-
-def _settle(session: Session, game: Game, asset_id: int) -> SettlementReport | None:
-    asset = session.get(Asset, asset_id)
-    now = game.clock.now()
-    if asset is None or asset.status != LIVE or tick_at(asset, now) < asset.end_tick:
-        return None
-    final_price = game.path(asset).price(asset.end_tick)
-    # the guarded flip: of all racers exactly one sees rowcount 1; it also waits for every trade
-    # holding a shared lock on the asset, so their holdings are visible to the statements below
-    flipped = session.execute(
-        update(Asset)
-        .where(Asset.id == asset_id, Asset.status == LIVE)
-        .values(status=SETTLED, final_tick=asset.end_tick, final_price=final_price, settled_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if flipped != 1:
-        return None
-    holders = select(Holding.player_id).where(Holding.asset_id == asset_id, Holding.quantity > 0)
-    # lock holders in id order so concurrent settlements of different assets cannot deadlock
-    locked = session.execute(
-        select(Player.id).where(Player.id.in_(holders)).order_by(Player.id).with_for_update()
-    ).all()
-    report = SettlementReport(
-        asset_id=asset_id, symbol=asset.symbol, final_tick=asset.end_tick, final_price=final_price,
-        holders=0, quantity=0, value=0, worthless=final_price < asset.worthless_price,
-        seed_hex=asset.seed.hex(),
-    )  # fmt: skip
-    if session.get(PriceTick, (asset_id, asset.end_tick)) is None:
-        session.add(PriceTick(asset_id=asset_id, tick=asset.end_tick, price=final_price))
-    game.paths.forget(asset_id)
-    if not locked:  # nobody held it: no money moves, no journal entry
-        return report
-    entry = JournalEntry(kind="settlement", asset_id=asset_id, created_at=now)
-    session.add(entry)
-    session.flush()
-
-    value = muldiv(Holding.quantity, literal(final_price), literal(VALUE_DIVISOR))
-    session.execute(
-        insert(Settlement).from_select(
-            [
-                "player_id",
-                "asset_id",
-                "quantity",
-                "price",
-                "value",
-                "cost_basis",
-                "realized_pnl",
-                "settled_at",
-                "entry_id",
-            ],
-            select(
-                Holding.player_id,
-                Holding.asset_id,
-                Holding.quantity,
-                literal(final_price),
-                value,
-                Holding.cost_basis,
-                value - Holding.cost_basis,
-                literal(now, Settlement.settled_at.type),
-                literal(entry.id),
-            ).where(Holding.asset_id == asset_id, Holding.quantity > 0),
-        )
-    )
-    mine = and_(Settlement.asset_id == asset_id)
-    legs = [
-        select(literal(entry.id), Settlement.player_id, literal(None), Settlement.value)
-        .where(mine, Settlement.value > 0),
-        select(literal(entry.id), Settlement.player_id, literal(asset_id), -Settlement.quantity)
-        .where(mine),
-        select(literal(entry.id), literal(None), literal(None), -func.sum(Settlement.value))
-        .where(mine).having(func.sum(Settlement.value) > 0),
-        select(literal(entry.id), literal(None), literal(asset_id), func.sum(Settlement.quantity))
-        .where(mine).having(func.count() > 0),
-    ]  # fmt: skip
-    for leg in legs:
-        session.execute(
-            insert(Posting).from_select(["entry_id", "player_id", "asset_id", "amount"], leg)
-        )
-    credited = (
-        select(Settlement.value).where(mine, Settlement.player_id == Player.id).scalar_subquery()
-    )
-    realized = (
-        select(Settlement.realized_pnl)
-        .where(mine, Settlement.player_id == Player.id)
-        .scalar_subquery()
-    )
-    session.execute(
-        update(Player)
-        .where(Player.id.in_(select(Settlement.player_id).where(mine)))
-        .values(cash=Player.cash + credited, realized_pnl=Player.realized_pnl + realized)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(Holding)
-        .where(Holding.asset_id == asset_id, Holding.quantity > 0)
-        .values(quantity=0, cost_basis=0)
-        .execution_options(synchronize_session=False)
-    )
-    count, quantity, total = session.execute(
-        select(func.count(), func.sum(Settlement.quantity), func.sum(Settlement.value)).where(mine)
-    ).one()
-    return replace(report, holders=count, quantity=int(quantity), value=int(total))

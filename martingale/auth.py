@@ -97,7 +97,7 @@ def register(game: Game, username: object, password: object, kind: str) -> Login
         player_id = add_player(session, game, name, pw_hash)
         return _open(session, game, player_id, name, kind)
 
-    return unique_username(lambda: run_in_transaction(game.engine, work))
+    return unique_username(lambda: run_in_transaction(game.database, work))
 
 
 def login(game: Game, username: object, password: object, kind: str) -> Login:
@@ -111,14 +111,14 @@ def login(game: Game, username: object, password: object, kind: str) -> Login:
         check_password_hash(_DUMMY_HASH, "x")  # the same cost as a real miss
         raise InvalidCredentials("invalid username or password")
     player = read(
-        game.engine,
+        game.database,
         lambda s: s.scalar(select(Player).where(Player.username_key == username.strip().lower())),
     )
     stored = player.password_hash if player is not None else None
     if not check_password_hash(stored or _DUMMY_HASH, password) or player is None or stored is None:
         raise InvalidCredentials("invalid username or password")
     return run_in_transaction(
-        game.engine, lambda s: _open(s, game, player.id, player.username, kind)
+        game.database, lambda s: _open(s, game, player.id, player.username, kind)
     )
 
 
@@ -140,7 +140,7 @@ def principal_for_session(game: Game, sid: object) -> Principal | None:
     """The principal of a live session id (from a cookie), or None."""
     if not isinstance(sid, str):
         return None
-    found = read(game.engine, lambda s: _live_session(s, sid, game.clock.now()))
+    found = read(game.database, lambda s: _live_session(s, sid, game.clock.now()))
     return None if found is None else Principal(found[1].id, found[1].username, sid)
 
 
@@ -184,7 +184,7 @@ def refresh(game: Game, token: object) -> Login:
         access = _serializer(game).dumps({"sid": auth.id, "pid": player.id})
         return Login(Principal(player.id, player.username, auth.id), access, fresh)
 
-    result = run_in_transaction(game.engine, work)
+    result = run_in_transaction(game.database, work)
     if revoked:
         game.events.publish("sessions_revoked", {"session_ids": revoked})
     if result is None:
@@ -200,7 +200,7 @@ def logout(game: Game, principal: Principal) -> None:
             .values(revoked_at=game.clock.now())
         )
 
-    run_in_transaction(game.engine, work)
+    run_in_transaction(game.database, work)
     game.events.publish("sessions_revoked", {"session_ids": [principal.session_id]})
 
 
@@ -233,6 +233,6 @@ def change_password(
         revoked.extend(live)
         return _open(session, game, player.id, player.username, kind)
 
-    result = run_in_transaction(game.engine, work)
+    result = run_in_transaction(game.database, work)
     game.events.publish("sessions_revoked", {"session_ids": revoked})
     return result

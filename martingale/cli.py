@@ -7,14 +7,14 @@ import os
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from .app import current_game
 from .engine import MarketEngine
 from .errors import MartingaleError
+from .game import current_game
 from .money import price as fmt_price
 from .proofs import verify_asset
 from .reconcile import format_report, reconcile
@@ -25,18 +25,22 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
 
 
+def _log_to_stderr() -> None:
+    """Long-running commands report what the engine does; short ones keep their output clean."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Upgrade the database, start the engine and serve the game (development server)."""
-    from flask import current_app
-
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _log_to_stderr()
     upgrade()
+    # the real app behind the proxy: the server's threads run outside this command's context
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     engine = MarketEngine(current_game())
     if app.config["MARTINGALE_ENGINE"]:
@@ -52,9 +56,7 @@ def serve(host: str, port: int) -> None:
 @with_appcontext
 def engine_command() -> None:
     """Run only the market engine (stands by while another engine holds the lock)."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _log_to_stderr()
     engine = MarketEngine(current_game())
     try:
         engine.run()
@@ -66,7 +68,7 @@ def engine_command() -> None:
 @with_appcontext
 def reconcile_command() -> None:
     """Check every invariant of the books; exit 1 with a report if any fails."""
-    checks = reconcile(current_game().engine)
+    checks = reconcile(current_game().database)
     click.echo(format_report(checks))
     if not all(c.ok for c in checks):
         sys.exit(1)
@@ -104,6 +106,7 @@ def simulate_command(
     players: int, minutes: int, seed: int | None, database_url: str | None
 ) -> None:
     """Bots trade through the real services on an injected clock; then reconcile."""
+    # imported here: the simulator builds its own app, so it imports the package this one is in
     from .simulate import simulate
 
     report = simulate(players=players, minutes=minutes, seed=seed, database_url=database_url)

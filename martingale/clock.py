@@ -7,7 +7,6 @@ simulator and tests use ``ManualClock`` to run an hour of game time in seconds.
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -22,17 +21,10 @@ class Clock(Protocol):
         """The current instant, timezone-aware UTC."""
         ...
 
-    def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` of this clock's time."""
-        ...
-
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds))
 
 
 class ManualClock:
@@ -54,6 +46,3 @@ class ManualClock:
     def set(self, instant: datetime) -> None:
         with self._lock:
             self._now = instant
-
-    def sleep(self, seconds: float) -> None:
-        self.advance(seconds)

@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -21,11 +22,13 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
 from . import asset_manager
+from .asset_manager import TickState
 from .clock import iso
 from .game import Game
 from .models import Asset, EngineBeat
 from .money import price
-from .transaction_utils import run_in_transaction
+from .settlement import SettlementReport, settle_asset
+from .transaction_utils import read, run_in_transaction
 
 log = logging.getLogger(__name__)
 ADVISORY_KEY = 0x4D61727469  # "Marti"
@@ -93,17 +96,24 @@ def leader_lock_for(engine: Engine) -> LeaderLock:
     return FileLeaderLock(Path(database).with_name(Path(database).name + ".engine-lock"))
 
 
+def is_ticking(game: Game) -> bool:
+    """Whether some engine beat within the last three ticks (a database error propagates)."""
+    beat = read(game.database, lambda session: session.get(EngineBeat, 1))
+    window = timedelta(microseconds=3 * game.settings.tick_us)
+    return beat is not None and game.clock.now() - beat.beat_at <= window
+
+
 @dataclass
 class StepReport:
     ticks: dict[int, tuple[int, int]] = field(default_factory=dict)
-    settled: list[asset_manager.SettlementReport] = field(default_factory=list)
+    settled: list[SettlementReport] = field(default_factory=list)
     born: list[int] = field(default_factory=list)
 
 
 class MarketEngine:
     def __init__(self, game: Game, lock: LeaderLock | None = None) -> None:
         self.game = game
-        self.lock = lock or leader_lock_for(game.engine)
+        self.lock = lock or leader_lock_for(game.database)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.tick_seq = 0
         self._symbols: dict[int, str] = {}  # asset id -> symbol of live assets (ids never reuse)
@@ -117,18 +127,16 @@ class MarketEngine:
         game = self.game
         report = StepReport()
 
-        def advance(session: Session) -> tuple[int, asset_manager.TickState, dict[int, str]]:
-            self._beat(session)
+        def advance(session: Session) -> tuple[int, TickState, dict[int, str]]:
             # the beat count is the tick sequence: +1 per step, and it survives engine restarts
-            # (from the identity map; a first beat is flushed and read back)
-            seq: int = session.get(EngineBeat, 1).ticks  # type: ignore[union-attr]
+            seq = self._beat(session)
             state = asset_manager.persist_ticks(session, game)
             return seq, state, self._symbols_of(session, state.latest)
 
-        seq, state, symbols = run_in_transaction(game.engine, advance)
+        seq, state, symbols = run_in_transaction(game.database, advance)
         report.ticks = state.latest
         for asset_id in state.due:
-            settled = asset_manager.settle_asset(game, asset_id)
+            settled = settle_asset(game, asset_id)
             if settled is not None:
                 report.settled.append(settled)
                 game.events.publish("asset_settled", settled.__dict__)
@@ -168,13 +176,16 @@ class MarketEngine:
         self._symbols = {aid: self._symbols[aid] for aid in latest}
         return dict(self._symbols)
 
-    def _beat(self, session: Session) -> None:
+    def _beat(self, session: Session) -> int:
+        """Record that this engine is alive; return the step's sequence number."""
         now = self.game.clock.now()
         beat = session.get(EngineBeat, 1)
         if beat is None:
-            session.add(EngineBeat(id=1, holder=self.holder, beat_at=now, ticks=1))
+            beat = EngineBeat(id=1, holder=self.holder, beat_at=now, ticks=1)
+            session.add(beat)
         else:
             beat.holder, beat.beat_at, beat.ticks = self.holder, now, beat.ticks + 1
+        return beat.ticks
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> None:

@@ -1,13 +1,21 @@
-"""Domain errors: each refusal has a stable code that the API and socket layers map to a reply."""
+"""Every refusal the game can give, in one module.
+
+A refusal is an exception the caller caused; nothing was changed. Each has a stable ``code`` (the
+API contract: clients switch on it) and inherits its HTTP ``status`` from one of a few bases. The
+HTTP layer (``http_errors``) and the socket layer (``realtime.events``) each turn them into the same
+``{"error": {"code", "message"}}`` body in one place.
+"""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class MartingaleError(Exception):
     """A refusal the caller caused; nothing was changed."""
 
-    code = "error"
-    status = 400
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
 
     def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)
@@ -15,91 +23,138 @@ class MartingaleError(Exception):
         self.details = details
 
 
-class InvalidQuantity(MartingaleError):
-    code = "invalid_quantity"
+# -- the bases: one per kind of refusal, each with its HTTP status -----------------------------
+
+
+class MalformedRequest(MartingaleError):
+    """The request's envelope is unusable: not JSON, or a query parameter out of range."""
+
+    status = 400
+
+
+class InvalidInput(MartingaleError):
+    """Well-formed, but a value breaks a rule of the game (a quantity, a username)."""
+
     status = 422
 
 
-class InvalidSide(MartingaleError):
-    code = "invalid_side"
-    status = 422
+class Unauthenticated(MartingaleError):
+    """Who is calling is unknown: no login, or a token or session that is not live."""
 
-
-class InvalidSymbol(MartingaleError):
-    code = "invalid_symbol"
-    status = 422
-
-
-class InvalidIdempotencyKey(MartingaleError):
-    code = "invalid_idempotency_key"
-    status = 422
-
-
-class InvalidUsername(MartingaleError):
-    code = "invalid_username"
-    status = 422
-
-
-class UsernameTaken(MartingaleError):
-    code = "username_taken"
-    status = 409
-
-
-class UnknownAsset(MartingaleError):
-    code = "unknown_asset"
-    status = 404
-
-
-class UnknownPlayer(MartingaleError):
-    code = "unknown_player"
-    status = 404
-
-
-class AssetNotTradable(MartingaleError):
-    code = "asset_not_tradable"
-    status = 409
-
-
-class TradeValueTooLarge(MartingaleError):
-    code = "trade_value_too_large"
-    status = 422
-
-
-class InsufficientFunds(MartingaleError):
-    code = "insufficient_funds"
-    status = 409
-
-
-class InsufficientHoldings(MartingaleError):
-    code = "insufficient_holdings"
-    status = 409
-
-
-class DuplicateRequest(MartingaleError):
-    code = "duplicate_request"
-    status = 409
-
-
-class InvalidPassword(MartingaleError):
-    code = "invalid_password"
-    status = 422
-
-
-class InvalidCredentials(MartingaleError):
-    code = "invalid_credentials"
     status = 401
 
 
-class Unauthorized(MartingaleError):
-    code = "unauthorized"
-    status = 401
+class Forbidden(MartingaleError):
+    """The caller is known but may not do this."""
 
-
-class InvalidToken(MartingaleError):
-    code = "invalid_token"
-    status = 401
-
-
-class WrongPassword(MartingaleError):
-    code = "wrong_password"
     status = 403
+
+
+class NotFound(MartingaleError):
+    status = 404
+
+
+class Conflict(MartingaleError):
+    """Valid on its face, refused by the state of the game (cash, holdings, expiry, a used key)."""
+
+    status = 409
+
+
+class RateLimited(MartingaleError):
+    code = "rate_limited"
+    status = 429
+
+
+# -- malformed requests ------------------------------------------------------------------------
+
+
+class InvalidJson(MalformedRequest):
+    code = "invalid_json"
+
+
+class InvalidParameter(MalformedRequest):
+    code = "invalid_parameter"
+
+
+# -- invalid input -----------------------------------------------------------------------------
+
+
+class InvalidQuantity(InvalidInput):
+    code = "invalid_quantity"
+
+
+class InvalidSide(InvalidInput):
+    code = "invalid_side"
+
+
+class InvalidSymbol(InvalidInput):
+    code = "invalid_symbol"
+
+
+class InvalidIdempotencyKey(InvalidInput):
+    code = "invalid_idempotency_key"
+
+
+class InvalidUsername(InvalidInput):
+    code = "invalid_username"
+
+
+class InvalidPassword(InvalidInput):
+    code = "invalid_password"
+
+
+class TradeValueTooLarge(InvalidInput):
+    code = "trade_value_too_large"
+
+
+# -- authentication ----------------------------------------------------------------------------
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+
+
+class Unauthorized(Unauthenticated):
+    code = "unauthorized"
+
+
+class InvalidToken(Unauthenticated):
+    code = "invalid_token"
+
+
+class WrongPassword(Forbidden):
+    code = "wrong_password"
+
+
+# -- not found ---------------------------------------------------------------------------------
+
+
+class UnknownAsset(NotFound):
+    code = "unknown_asset"
+
+
+class UnknownPlayer(NotFound):
+    code = "unknown_player"
+
+
+# -- conflicts with the state of the game ------------------------------------------------------
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+
+
+class AssetNotTradable(Conflict):
+    code = "asset_not_tradable"
+
+
+class InsufficientFunds(Conflict):
+    code = "insufficient_funds"
+
+
+class InsufficientHoldings(Conflict):
+    code = "insufficient_holdings"
+
+
+class DuplicateRequest(Conflict):
+    code = "duplicate_request"

@@ -1,7 +1,8 @@
 """The service context: what every service function needs besides its own arguments.
 
-Routes, socket events, the engine, the simulator and tests all build or receive one ``Game`` and
-call the same service functions with it.
+Routes, socket events, the market engine, the simulator and tests all build or receive one ``Game``
+and call the same service functions with it. ``create_app`` stores it in ``app.extensions`` under
+``EXTENSION``; request handlers reach it with ``current_game()``.
 """
 
 from __future__ import annotations
@@ -16,20 +17,24 @@ from decimal import Decimal
 from random import Random
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy import Engine
 
 from .clock import Clock, SystemClock
 from .models import Asset
 from .money import PRICE_SCALE, USD_SCALE, to_atoms
-from .price_client import PathCache, PathParams, PricePath
+from .price_path import PathCache, PathParams, PricePath
 
 log = logging.getLogger(__name__)
+EXTENSION = "martingale"
 
 Listener = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
 class GameSettings:
+    """The game's rules and secrets, parsed once from the Flask config (defaults: config.py)."""
+
     initial_cash: int
     pool_size: int
     tick_us: int
@@ -37,12 +42,12 @@ class GameSettings:
     lifetime_max_s: Decimal
     lifetime_mean_s: Decimal
     worthless_price: int
-    excluded_symbols: frozenset[str] = frozenset()
-    secret_key: str = ""
-    password_hash_method: str = "scrypt:32768:8:1"  # noqa: S105 (a method name, not a secret)
-    access_token_seconds: int = 900
-    refresh_token_seconds: int = 30 * 86_400
-    web_session_seconds: int = 12 * 3600
+    excluded_symbols: frozenset[str]
+    secret_key: str
+    password_hash_method: str
+    access_token_seconds: int
+    refresh_token_seconds: int
+    web_session_seconds: int
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> GameSettings:
@@ -54,12 +59,12 @@ class GameSettings:
             lifetime_max_s=Decimal(config["MARTINGALE_LIFETIME_MAX_SECONDS"]),
             lifetime_mean_s=Decimal(config["MARTINGALE_LIFETIME_MEAN_SECONDS"]),
             worthless_price=to_atoms(Decimal(config["MARTINGALE_WORTHLESS_PRICE"]), PRICE_SCALE),
-            excluded_symbols=frozenset(config.get("MARTINGALE_EXCLUDED_SYMBOLS", ())),
+            excluded_symbols=frozenset(config["MARTINGALE_EXCLUDED_SYMBOLS"]),
             secret_key=str(config["SECRET_KEY"]),
-            password_hash_method=config.get("MARTINGALE_PASSWORD_HASH", "scrypt:32768:8:1"),
-            access_token_seconds=int(config.get("MARTINGALE_ACCESS_TOKEN_SECONDS", 900)),
-            refresh_token_seconds=int(config.get("MARTINGALE_REFRESH_TOKEN_DAYS", 30)) * 86_400,
-            web_session_seconds=int(config.get("PERMANENT_SESSION_LIFETIME", 12 * 3600)),
+            password_hash_method=config["MARTINGALE_PASSWORD_HASH"],
+            access_token_seconds=int(config["MARTINGALE_ACCESS_TOKEN_SECONDS"]),
+            refresh_token_seconds=int(config["MARTINGALE_REFRESH_TOKEN_DAYS"]) * 86_400,
+            web_session_seconds=int(config["PERMANENT_SESSION_LIFETIME"]),
         )
 
 
@@ -86,7 +91,7 @@ class EventBus:
 
 @dataclass
 class Game:
-    engine: Engine
+    database: Engine
     settings: GameSettings
     clock: Clock = field(default_factory=SystemClock)
     paths: PathCache = field(default_factory=PathCache)
@@ -94,17 +99,32 @@ class Game:
     rng: Random = field(default_factory=secrets.SystemRandom)
 
     def path(self, asset: Asset) -> PricePath:
-        params = PathParams(
-            seed=asset.seed,
-            initial_price=asset.initial_price,
-            drift=Decimal(asset.drift),
-            volatility=Decimal(asset.volatility),
-        )
-        return self.paths.get(asset.id, params)
+        return self.paths.get(asset.id, path_params(asset))
 
     def price_at(self, asset: Asset, at: datetime) -> int:
         """The asset's quoted price at an instant, in atoms."""
         return self.path(asset).price(quoted_tick(asset, at))
+
+
+def game_of(app: Flask) -> Game:
+    """The game ``create_app`` built for ``app``."""
+    game: Game = app.extensions[EXTENSION]
+    return game
+
+
+def current_game() -> Game:
+    """The game of the app handling the current request, socket event or CLI command."""
+    return game_of(current_app)
+
+
+def path_params(asset: Asset) -> PathParams:
+    """The published parameters of an asset's price path, exactly as the proof states them."""
+    return PathParams(
+        seed=asset.seed,
+        initial_price=asset.initial_price,
+        drift=Decimal(asset.drift),
+        volatility=Decimal(asset.volatility),
+    )
 
 
 def tick_at(asset: Asset, now: datetime) -> int:

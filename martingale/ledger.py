@@ -1,17 +1,27 @@
 """The double-entry journal: every movement of cash or units is one balanced entry.
 
-An entry's postings sum to zero in each unit (USD, and each asset). ``post`` refuses an unbalanced
-entry before it reaches the database; the reconcile command re-proves the rule over the whole journal.
-Nothing here commits: the calling service owns the transaction.
+An entry's postings sum to zero in each unit (USD, and each asset). Entries are written two ways,
+under the same rule:
+
+- ``post``/``transfer``: legs known in Python (a trade, a grant); an unbalanced entry is refused
+  before it reaches the database;
+- ``post_selected``: legs computed by the database from other rows (a settlement credits every
+  holder in a few statements); the entry is proven balanced by a query before the transaction can
+  commit.
+
+The reconcile command re-proves the rule over the whole journal. Nothing here commits: the calling
+service owns the transaction, so a refused entry rolls back with everything else it did.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Select, exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from .models import JournalEntry, Posting
@@ -31,6 +41,21 @@ class UnbalancedEntry(AssertionError):
     """A programming error: a movement that would create or destroy value."""
 
 
+def open_entry(
+    session: Session,
+    *,
+    kind: str,
+    at: datetime,
+    player_id: int | None = None,
+    asset_id: int | None = None,
+) -> int:
+    """Add a journal entry with no postings yet; its id ties the postings and the business row."""
+    entry = JournalEntry(kind=kind, player_id=player_id, asset_id=asset_id, created_at=at)
+    session.add(entry)
+    session.flush()
+    return entry.id
+
+
 def post(
     session: Session,
     *,
@@ -40,24 +65,28 @@ def post(
     player_id: int | None = None,
     asset_id: int | None = None,
 ) -> int:
+    """Write one entry of ``kind`` with ``legs`` and return its id.
+
+    Refuses (``UnbalancedEntry``) unless the legs sum to zero per unit. Zero legs are dropped: a
+    posting always moves something. ``player_id`` and ``asset_id`` say whom and what the entry is
+    about, for the audit trail.
+    """
     totals: dict[int | None, int] = defaultdict(int)
     for leg in legs:
         totals[leg.asset_id] += leg.amount
     if any(totals.values()):
         raise UnbalancedEntry(f"{kind} entry does not balance: {dict(totals)}")
-    entry = JournalEntry(kind=kind, player_id=player_id, asset_id=asset_id, created_at=at)
-    session.add(entry)
-    session.flush()
+    entry_id = open_entry(session, kind=kind, at=at, player_id=player_id, asset_id=asset_id)
     session.execute(
         insert(Posting),
         [
-            {"entry_id": entry.id, "player_id": leg.player_id, "asset_id": leg.asset_id,
+            {"entry_id": entry_id, "player_id": leg.player_id, "asset_id": leg.asset_id,
              "amount": leg.amount}
             for leg in legs
             if leg.amount
         ],
     )  # fmt: skip
-    return entry.id
+    return entry_id
 
 
 def transfer(
@@ -75,3 +104,38 @@ def transfer(
     if asset_id is not None:
         legs += [Leg(player_id, asset_id, units_to_player), Leg(HOUSE, asset_id, -units_to_player)]
     return post(session, kind=kind, legs=legs, at=at, player_id=player_id, asset_id=asset_id)
+
+
+def post_selected(session: Session, entry_id: int, legs: Iterable[Select[Any]]) -> None:
+    """Write an open entry's postings from SELECTs with columns labelled ``player_id``,
+    ``asset_id`` and ``amount`` (NULL player: the house; NULL asset: USD).
+
+    Each SELECT may yield any number of rows (one per holder, or one aggregate for the house);
+    rows with a zero amount are dropped. Then the entry is proven balanced in SQL: a refused entry
+    raises ``UnbalancedEntry`` inside the caller's transaction, which therefore never commits.
+    """
+    for leg in legs:
+        rows = leg.subquery()
+        session.execute(
+            insert(Posting).from_select(
+                ["entry_id", "player_id", "asset_id", "amount"],
+                select(literal(entry_id), rows.c.player_id, rows.c.asset_id, rows.c.amount).where(
+                    rows.c.amount != 0
+                ),
+            )
+        )
+    prove_balanced(session, entry_id)
+
+
+def prove_balanced(session: Session, entry_id: int) -> None:
+    """Refuse an entry whose stored postings do not sum to zero per unit, or that has none."""
+    unbalanced = session.execute(
+        select(Posting.asset_id, func.sum(Posting.amount))
+        .where(Posting.entry_id == entry_id)
+        .group_by(Posting.asset_id)
+        .having(func.sum(Posting.amount) != 0)
+    ).all()
+    if unbalanced:
+        raise UnbalancedEntry(f"entry {entry_id} does not balance: {dict(unbalanced)}")
+    if not session.scalar(select(exists().where(Posting.entry_id == entry_id))):
+        raise UnbalancedEntry(f"entry {entry_id} moves nothing")

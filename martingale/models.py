@@ -24,8 +24,10 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Select,
     String,
     UniqueConstraint,
+    select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -132,6 +134,11 @@ class Asset(db.Model):
         ),
         Index("ix_assets_status", "status"),
     )
+
+    @classmethod
+    def live(cls) -> Select[tuple[Asset]]:
+        """The live assets, oldest first: the pool the engine ticks and the market quotes."""
+        return select(cls).where(cls.status == LIVE).order_by(cls.id)
 
 
 class SymbolLease(db.Model):

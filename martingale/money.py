@@ -53,10 +53,6 @@ def to_atoms(value: Decimal, scale: int) -> int:
     return int(atoms)
 
 
-def from_atoms(atoms: int, scale: int) -> Decimal:
-    return Decimal(atoms) / Decimal(scale)
-
-
 def fmt(atoms: int, scale: int) -> str:
     """Decimal string with exactly as many places as the scale has (``"12.500000"``)."""
     places = len(str(scale)) - 1

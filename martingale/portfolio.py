@@ -87,4 +87,4 @@ def portfolio(game: Game, player_id: int) -> PortfolioView:
             positions=tuple(positions),
         )
 
-    return read(game.engine, work)
+    return read(game.database, work)

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from .errors import UnknownAsset
 from .game import Game, tick_time
+from .market import find_asset
 from .models import LIVE, Asset, Holding, Player, PriceTick, Settlement, Trade
 from .money import value_floor
-from .proofs import find_asset
-from .trading import TradeResult
+from .trading import TradeResult, trade_result
 from .transaction_utils import read
-
-_ASSET_REF = re.compile(r"[A-Za-z]{1,10}|[0-9]{1,10}")
-
-
-def is_asset_ref(ref: str) -> bool:
-    """A symbol (letters) or an id that fits the 32-bit id column; anything else names nothing."""
-    return bool(_ASSET_REF.fullmatch(ref)) and (not ref.isdigit() or int(ref) < 2**31)
 
 
 @dataclass(frozen=True)
@@ -38,7 +29,7 @@ def history(
     """Stored ticks of an asset, oldest first: after ``since_tick``, else the latest ``limit``."""
 
     def work(session: Session) -> tuple[Asset, list[PricePoint]]:
-        asset = _live_or_any(session, ref)
+        asset = find_asset(session, ref, past=False)
         query = select(PriceTick.tick, PriceTick.price).where(PriceTick.asset_id == asset.id)
         if since_tick is not None:
             rows = session.execute(
@@ -48,83 +39,34 @@ def history(
             rows = session.execute(query.order_by(PriceTick.tick.desc()).limit(limit)).all()[::-1]
         return asset, [PricePoint(k, tick_time(asset, k), p) for k, p in rows]
 
-    return read(game.engine, work)
+    return read(game.database, work)
 
 
-def _live_or_any(session: Session, ref: str) -> Asset:
-    """A symbol names the live asset holding it; an id names any asset."""
-    if not is_asset_ref(ref):
-        raise UnknownAsset(f"no asset {ref[:20]}")
-    if ref.isdigit():
-        asset = session.get(Asset, int(ref))
-    else:
-        asset = session.scalar(
-            select(Asset).where(Asset.symbol == ref.upper(), Asset.status == LIVE)
-        )
-    if asset is None:
-        raise UnknownAsset(f"no asset {ref}")
-    return asset
-
-
-def asset_for_proof(game: Game, ref: str) -> Asset:
-    def work(session: Session) -> Asset:
-        if not is_asset_ref(ref):
-            raise UnknownAsset(f"no asset {ref[:20]}")
-        asset = find_asset(session, ref)
-        if asset is None:
-            raise UnknownAsset(f"no asset {ref}")
-        return asset
-
-    return read(game.engine, work)
-
-
-@dataclass(frozen=True)
-class TradeRow(TradeResult):
-    """A trade as lists show it: the trade result plus the trader's public display name."""
-
-    trader: str = ""
-
-
-def _trade_rows(session: Session, query) -> list[TradeRow]:  # type: ignore[no-untyped-def]
+def _trade_rows(session: Session, query: Select[tuple[Trade]]) -> list[TradeResult]:
     rows = session.execute(
         query.add_columns(Asset.symbol, Player.username)
         .join(Asset, Asset.id == Trade.asset_id)
         .join(Player, Player.id == Trade.player_id)
         .order_by(Trade.id.desc())
     ).all()
-    return [
-        TradeRow(
-            id=t.id,
-            player_id=t.player_id,
-            asset_id=t.asset_id,
-            symbol=symbol,
-            side=t.side,
-            quantity=t.quantity,
-            price=t.price,
-            total=t.total,
-            realized_pnl=t.realized_pnl,
-            tick=t.tick,
-            executed_at=t.executed_at,
-            trader=name,
-        )
-        for t, symbol, name in rows
-    ]
+    return [trade_result(t, symbol, name) for t, symbol, name in rows]
 
 
-def player_trades(game: Game, player_id: int, limit: int, before: int | None) -> list[TradeRow]:
+def player_trades(game: Game, player_id: int, limit: int, before: int | None) -> list[TradeResult]:
     query = select(Trade).where(Trade.player_id == player_id)
     if before is not None:
         query = query.where(Trade.id < before)
-    return read(game.engine, lambda s: _trade_rows(s, query.limit(limit)))
+    return read(game.database, lambda s: _trade_rows(s, query.limit(limit)))
 
 
-def tape(game: Game, limit: int) -> list[TradeRow]:
+def tape(game: Game, limit: int) -> list[TradeResult]:
     """Everyone's latest trades, for the public tape (display names only)."""
-    return read(game.engine, lambda s: _trade_rows(s, select(Trade).limit(limit)))
+    return read(game.database, lambda s: _trade_rows(s, select(Trade).limit(limit)))
 
 
 @dataclass(frozen=True)
 class SettlementRow:
+    player_id: int
     asset_id: int
     symbol: str
     quantity: int
@@ -134,23 +76,34 @@ class SettlementRow:
     settled_at: datetime
 
 
-def player_settlements(game: Game, player_id: int, limit: int) -> list[SettlementRow]:
-    def work(session: Session) -> list[SettlementRow]:
-        rows = session.execute(
-            select(Settlement, Asset.symbol)
-            .join(Asset, Asset.id == Settlement.asset_id)
-            .where(Settlement.player_id == player_id)
-            .order_by(Settlement.id.desc())
-            .limit(limit)
-        ).all()
-        return [
-            SettlementRow(
-                s.asset_id, symbol, s.quantity, s.price, s.value, s.realized_pnl, s.settled_at
-            )
-            for s, symbol in rows
-        ]
+def _settlement_rows(session: Session, query: Select[tuple[Settlement]]) -> list[SettlementRow]:
+    rows = session.execute(
+        query.add_columns(Asset.symbol).join(Asset, Asset.id == Settlement.asset_id)
+    ).all()
+    return [
+        SettlementRow(
+            s.player_id, s.asset_id, symbol, s.quantity, s.price, s.value, s.realized_pnl,
+            s.settled_at,
+        )
+        for s, symbol in rows
+    ]  # fmt: skip
 
-    return read(game.engine, work)
+
+def player_settlements(game: Game, player_id: int, limit: int) -> list[SettlementRow]:
+    """A player's settled positions, newest first."""
+    query = (
+        select(Settlement)
+        .where(Settlement.player_id == player_id)
+        .order_by(Settlement.id.desc())
+        .limit(limit)
+    )
+    return read(game.database, lambda s: _settlement_rows(s, query))
+
+
+def asset_settlements(game: Game, asset_id: int) -> list[SettlementRow]:
+    """Every holder's settlement of one asset, by player."""
+    query = select(Settlement).where(Settlement.asset_id == asset_id).order_by(Settlement.player_id)
+    return read(game.database, lambda s: _settlement_rows(s, query))
 
 
 @dataclass(frozen=True)
@@ -185,7 +138,7 @@ def leaderboard(game: Game, limit: int) -> list[Ranking]:
         ordered = sorted(pnl.values(), key=lambda item: (-item[1], item[0]))[:limit]
         return [Ranking(i + 1, name, value) for i, (name, value) in enumerate(ordered)]
 
-    return read(game.engine, work)
+    return read(game.database, work)
 
 
 @dataclass(frozen=True)
@@ -236,4 +189,4 @@ def performance_history(game: Game, player_id: int, points: int = 120) -> list[V
             samples.append(ValuePoint(t, value))
         return samples
 
-    return read(game.engine, work)
+    return read(game.database, work)

@@ -1,27 +1,14 @@
-"""Cookie sessions (Flask-Login), CSRF for cookie-authenticated writes, and API error replies."""
+"""Who a request comes from: cookie sessions (Flask-Login), bearer tokens, and CSRF for cookie writes."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 from flask import Flask, request
-from flask_limiter.errors import RateLimitExceeded
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 
-from .api.access import bearer_token, domain_error, error_response
 from .auth import Principal, principal_for_session
-from .errors import MartingaleError
 from .extensions import csrf, limiter, login_manager
+from .game import current_game
 
-log = logging.getLogger(__name__)
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "unprocessable", 429: "rate_limited",
-}  # fmt: skip
 
 
 class WebUser:
@@ -38,9 +25,14 @@ class WebUser:
         return self.principal.session_id
 
 
-def init_security(app: Flask) -> None:
-    from .app import current_game
+def bearer_token() -> str | None:
+    """The access token of an ``Authorization: Bearer`` header, if the request has one."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
+
+def init_security(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -59,33 +51,3 @@ def init_security(app: Flask) -> None:
         cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         if request.method in _WRITES and bearer_token() is None and cookie:
             csrf.protect()
-
-    def wants_json() -> bool:
-        return (
-            request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
-        )
-
-    @app.errorhandler(MartingaleError)
-    def on_domain_error(exc: MartingaleError) -> Any:
-        return domain_error(exc)
-
-    @app.errorhandler(CSRFError)
-    def on_csrf(exc: CSRFError) -> Any:
-        return error_response("csrf_failed", "missing or invalid CSRF token", 403)
-
-    @app.errorhandler(RateLimitExceeded)
-    def on_rate_limit(exc: RateLimitExceeded) -> Any:
-        return error_response("rate_limited", f"too many requests: {exc.description}", 429)
-
-    @app.errorhandler(HTTPException)
-    def on_http(exc: HTTPException) -> Any:
-        if not wants_json():
-            return exc
-        status = exc.code or 500
-        keep = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}  # 405 must name them
-        return error_response(_HTTP_CODES.get(status, "http_error"), exc.name, status, **keep)
-
-    @app.errorhandler(Exception)
-    def on_unexpected(exc: Exception) -> Any:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response("internal_error", "something went wrong on our side", 500)

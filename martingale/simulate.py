@@ -19,12 +19,12 @@ from pathlib import Path
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from . import accounts, market, trading
-from .app import create_app
+from . import accounts, create_app, market, trading
 from .clock import ManualClock
 from .config import load_config, normalize_database_url
 from .engine import MarketEngine
 from .errors import MartingaleError
+from .game import Game, game_of
 from .models import Settlement
 from .money import PRICE_SCALE, QTY_SCALE, USD_SCALE, usd
 from .portfolio import portfolio
@@ -79,7 +79,7 @@ def simulate(
         app = create_app(load_config() | overrides)
         with app.app_context():
             upgrade()
-            game = app.extensions["martingale"]
+            game = game_of(app)
             return _run(game, players, minutes, random.Random(seed))
 
 
@@ -87,7 +87,7 @@ def _overrides(url: str, clock: ManualClock) -> dict[str, object]:
     return {"SQLALCHEMY_DATABASE_URI": normalize_database_url(url), "MARTINGALE_CLOCK": clock}
 
 
-def _run(game, players: int, minutes: int, rng: random.Random) -> SimulationReport:  # type: ignore[no-untyped-def]
+def _run(game: Game, players: int, minutes: int, rng: random.Random) -> SimulationReport:
     report = SimulationReport(players=players, minutes=minutes)
     started = time.perf_counter()
     bots = [accounts.create_player(game, f"bot_{i:03d}") for i in range(players)]
@@ -109,12 +109,12 @@ def _run(game, players: int, minutes: int, rng: random.Random) -> SimulationRepo
         for bot in active:
             _bot_turn(game, bot, quotes, rng, report)
     report.settlements, report.settled_value = read(
-        game.engine,
+        game.database,
         lambda s: s.execute(
             select(func.count(), func.coalesce(func.sum(Settlement.value), 0))
         ).one(),
     )
-    checks = reconcile(game.engine)
+    checks = reconcile(game.database)
     report.reconciled = all(c.ok for c in checks)
     report.reconcile_report = format_report(checks)
     report.wall_seconds = time.perf_counter() - started
@@ -122,8 +122,8 @@ def _run(game, players: int, minutes: int, rng: random.Random) -> SimulationRepo
 
 
 def _bot_turn(
-    game, bot: int, quotes: list[market.Quote], rng: random.Random, report: SimulationReport
-) -> None:  # type: ignore[no-untyped-def]
+    game: Game, bot: int, quotes: list[market.Quote], rng: random.Random, report: SimulationReport
+) -> None:
     view = portfolio(game, bot)
     roll = rng.random()
     if view.positions and roll < 0.4:

@@ -8,11 +8,14 @@ One trade is one transaction that, in this order:
 4. checks the trade's own tick against the asset's end: no trade can execute at or after expiry,
    job or no job;
 5. moves cash and units with guarded updates and writes one balanced journal entry.
+
+``place_trade`` is the one trade service of the REST API and the socket: the trade, then the
+trader's portfolio after it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -31,12 +34,15 @@ from .errors import (
 from .game import Game, tick_at
 from .models import LIVE, Asset, Holding, Player, Trade
 from .money import MAX_TRADE_VALUE, prorata, value_ceil, value_floor
+from .portfolio import PortfolioView, portfolio
 from .transaction_utils import run_in_transaction
 from .validators import Order, parse_order
 
 
 @dataclass(frozen=True)
 class TradeResult:
+    """A trade as every reader sees it: the trader's reply, the player's list and the public tape."""
+
     id: int
     player_id: int
     asset_id: int
@@ -48,7 +54,14 @@ class TradeResult:
     realized_pnl: int | None
     tick: int
     executed_at: datetime
+    trader: str  # the player's public display name (the tape shows nothing else of them)
     replayed: bool = False
+
+
+@dataclass(frozen=True)
+class TradeReply:
+    trade: TradeResult
+    portfolio: PortfolioView
 
 
 def execute_trade(
@@ -63,11 +76,28 @@ def execute_trade(
     """Validate a market order and execute it in one retried transaction."""
     order = parse_order(symbol, side, quantity, idempotency_key)
     result = run_in_transaction(
-        game.engine, lambda session: _execute(session, game, player_id, order)
+        game.database, lambda session: _execute(session, game, player_id, order)
     )
     if not result.replayed:  # published after commit, so listeners only ever see real trades
         game.events.publish("trade", result.__dict__)
     return result
+
+
+def place_trade(
+    game: Game,
+    *,
+    player_id: int,
+    symbol: object,
+    side: object,
+    quantity: object,
+    idempotency_key: object,
+) -> TradeReply:
+    """Execute a market order for a client and answer with the portfolio it leaves."""
+    result = execute_trade(
+        game, player_id=player_id, symbol=symbol, side=side, quantity=quantity,
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
+    return TradeReply(result, portfolio(game, player_id))
 
 
 def _execute(session: Session, game: Game, player_id: int, order: Order) -> TradeResult:
@@ -86,7 +116,7 @@ def _execute(session: Session, game: Game, player_id: int, order: Order) -> Trad
         )
     )
     if earlier is not None:
-        return _replay(session, earlier, order)
+        return _replay(session, earlier, order, player.username)
     if asset is None:
         if session.scalar(select(Asset.id).where(Asset.symbol == order.symbol).limit(1)):
             raise AssetNotTradable(f"{order.symbol} has expired")
@@ -118,7 +148,7 @@ def _execute(session: Session, game: Game, player_id: int, order: Order) -> Trad
     )  # fmt: skip
     session.add(trade)
     session.flush()
-    return _result(trade, asset.symbol)
+    return trade_result(trade, asset.symbol, player.username)
 
 
 def _buy(
@@ -177,17 +207,18 @@ def _sell(
     return proceeds, realized
 
 
-def _replay(session: Session, earlier: Trade, order: Order) -> TradeResult:
+def _replay(session: Session, earlier: Trade, order: Order, trader: str) -> TradeResult:
     if earlier.request_hash != order.fingerprint:
         raise DuplicateRequest("this idempotency key was already used for a different request")
     symbol = session.scalar(select(Asset.symbol).where(Asset.id == earlier.asset_id))
-    result = _result(earlier, symbol or "")
-    return TradeResult(**{**result.__dict__, "replayed": True})
+    return replace(trade_result(earlier, symbol or "", trader), replayed=True)
 
 
-def _result(trade: Trade, symbol: str) -> TradeResult:
+def trade_result(trade: Trade, symbol: str, trader: str) -> TradeResult:
+    """The result of a stored trade; the symbol and trader come from the rows joined to it."""
     return TradeResult(
         id=trade.id, player_id=trade.player_id, asset_id=trade.asset_id, symbol=symbol,
         side=trade.side, quantity=trade.quantity, price=trade.price, total=trade.total,
         realized_pnl=trade.realized_pnl, tick=trade.tick, executed_at=trade.executed_at,
+        trader=trader,
     )  # fmt: skip

@@ -22,7 +22,7 @@ import requests
 import socketio
 
 from martingale.money import PRICE_SCALE
-from martingale.price_client import PathParams, PricePath
+from martingale.price_path import PathParams, PricePath
 
 
 class Bot:

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from martingale import create_app
 from martingale.clock import ManualClock
 from martingale.config import load_config
-from martingale.game import Game
+from martingale.game import Game, game_of
 from martingale.reconcile import format_report, reconcile
 
 PG_URL = os.environ.get(
@@ -68,7 +68,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     app = create_app(make_config(f"sqlite:///{path}"))
     with app.app_context():
         upgrade()
-    app.extensions["martingale"].engine.dispose()
+    game_of(app).database.dispose()
     return path
 
 
@@ -85,7 +85,7 @@ def pg_database() -> Iterator[str]:
     app = create_app(make_config(url))
     with app.app_context():
         upgrade()
-    app.extensions["martingale"].engine.dispose()
+    game_of(app).database.dispose()
     yield url
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -113,15 +113,15 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 def app(database_url: str) -> Iterator[Flask]:
     app = create_app(make_config(database_url))
     yield app
-    app.extensions["martingale"].engine.dispose()
+    game_of(app).database.dispose()
 
 
 @pytest.fixture
 def game(app: Flask, request: pytest.FixtureRequest) -> Iterator[Game]:
-    game: Game = app.extensions["martingale"]
+    game: Game = game_of(app)
     yield game
     if request.node.get_closest_marker("books_may_break") is None:
-        checks = reconcile(game.engine)
+        checks = reconcile(game.database)
         assert all(c.ok for c in checks), format_report(checks)
 
 
@@ -132,6 +132,6 @@ def clock(game: Game) -> ManualClock:
 
 
 def execute(game: Game, sql: str, **params: object) -> list[tuple]:
-    with game.engine.begin() as conn:
+    with game.database.begin() as conn:
         result = conn.execute(text(sql), params)
         return [tuple(r) for r in result.all()] if result.returns_rows else []

@@ -31,7 +31,7 @@ def new_asset(
         lifetime_s=Decimal(lifetime_s),
     )
     return run_in_transaction(
-        game.engine, lambda s: create_asset(s, game, game.clock.now(), draw=draw)
+        game.database, lambda s: create_asset(s, game, game.clock.now(), draw=draw)
     )
 
 

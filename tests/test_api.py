@@ -21,7 +21,7 @@ from martingale import auth, money
 from martingale.clock import iso
 from martingale.engine import MarketEngine
 from martingale.models import AuthSession, Player, Posting, Trade
-from martingale.price_client import PathParams, PricePath
+from martingale.price_path import PathParams, PricePath
 from martingale.transaction_utils import read
 
 from .helpers import new_asset
@@ -87,11 +87,11 @@ def post_trade(client, tokens, symbol, side, quantity, key: str | None = None, *
 
 
 def count(game, model) -> int:
-    return read(game.engine, lambda s: s.scalar(select(func.count()).select_from(model)))
+    return read(game.database, lambda s: s.scalar(select(func.count()).select_from(model)))
 
 
 def cash(game, player_id: int) -> int:
-    return read(game.engine, lambda s: s.get(Player, player_id).cash)
+    return read(game.database, lambda s: s.get(Player, player_id).cash)
 
 
 def engine_step_after(game, clock, seconds: float):

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from martingale import errors
-from martingale.asset_manager import settle_asset
 from martingale.models import Holding, Player, Settlement, Trade
 from martingale.money import USD_SCALE, value_ceil
 from martingale.reconcile import reconcile
+from martingale.settlement import settle_asset
 from martingale.transaction_utils import read
 
 from .helpers import new_asset, new_player, race, trade
@@ -36,7 +36,7 @@ def test_32_buys_of_40_percent_each_exactly_two_succeed(game):
     alice = new_player(game)
     results = race(THREADS, lambda i: trade(game, alice, "buy", asset.symbol, "400"))
     assert outcome(results) == {"TradeResult": 2, "insufficient_funds": THREADS - 2}
-    player = read(game.engine, lambda s: s.get(Player, alice))
+    player = read(game.database, lambda s: s.get(Player, alice))
     assert player.cash == GRANT - 2 * 40_000 * USD_SCALE >= 0
     # the game fixture then reconciles the books
 
@@ -70,7 +70,7 @@ def test_negative_control_an_unguarded_buy_creates_money(game, database_url):
     finally:
         raw.dispose()
     bought = outcome(results)["str"]
-    books = {c.name: c.ok for c in reconcile(game.engine)}
+    books = {c.name: c.ok for c in reconcile(game.database)}
     # more than two buys went through against $100,000, and the books show it
     assert bought > 2
     assert not books["cash equals the sum of USD postings"]
@@ -83,9 +83,9 @@ def test_16_concurrent_retries_of_one_key_trade_exactly_once(game):
     assert all(not isinstance(r, Exception) for r in results), results
     assert len({r.id for r in results}) == 1
     assert sum(not r.replayed for r in results) == 1
-    trades = read(game.engine, lambda s: s.scalars(select(Trade)).all())
+    trades = read(game.database, lambda s: s.scalars(select(Trade)).all())
     assert len(trades) == 1
-    assert read(game.engine, lambda s: s.get(Holding, (alice, asset.id))).quantity == 5 * 10**8
+    assert read(game.database, lambda s: s.get(Holding, (alice, asset.id))).quantity == 5 * 10**8
 
 
 def test_trades_hammering_an_asset_across_its_expiry(game, clock):
@@ -125,10 +125,10 @@ def test_trades_hammering_an_asset_across_its_expiry(game, clock):
     end = asset.end_tick
     assert max(t.tick for t in executed) < end
     final_price = game.path(asset).price(end)
-    rows = read(game.engine, lambda s: s.scalars(select(Settlement)).all())
+    rows = read(game.database, lambda s: s.scalars(select(Settlement)).all())
     assert {r.price for r in rows} == {final_price}
     assert len(rows) == len({r.player_id for r in rows}) == settled[0].holders
-    holdings = read(game.engine, lambda s: s.scalars(select(Holding)).all())
+    holdings = read(game.database, lambda s: s.scalars(select(Holding)).all())
     assert all(h.quantity == 0 for h in holdings)
 
 
@@ -140,7 +140,7 @@ def test_two_settlers_racing_settle_once(game, clock):
     results = race(8, lambda i: settle_asset(game, asset.id))
     reports = [r for r in results if r is not None]
     assert len(reports) == 1 and reports[0].holders == 5, results
-    rows = read(game.engine, lambda s: s.scalars(select(Settlement)).all())
+    rows = read(game.database, lambda s: s.scalars(select(Settlement)).all())
     assert len(rows) == 5
 
 
@@ -158,17 +158,18 @@ def test_a_trade_racing_a_settlement_is_either_settled_or_refused(game, clock):
             return trade(game, player, "buy", asset.symbol, "1")
 
         race(6, work)
-        held = read(game.engine, lambda s, a=asset, p=player: s.get(Holding, (p, a.id)))
+        held = read(game.database, lambda s, a=asset, p=player: s.get(Holding, (p, a.id)))
         assert held is None or held.quantity == 0
 
 
 def _buy_in_another_process(url, player, symbol, barrier, results):
     """Runs in a fresh interpreter: its own app, engine and pool; no lock shared with the parent."""
     from martingale import create_app
+    from martingale.game import game_of
 
     from .conftest import make_config
 
-    game = create_app(make_config(url)).extensions["martingale"]
+    game = game_of(create_app(make_config(url)))
     barrier.wait()
     try:
         # a key of its own: each process's helper counter starts at k0, which would be one request
@@ -177,7 +178,7 @@ def _buy_in_another_process(url, player, symbol, barrier, results):
     except errors.MartingaleError as exc:
         results.put(exc.code)
     finally:
-        game.engine.dispose()
+        game.database.dispose()
 
 
 def test_8_processes_buying_40_percent_each_exactly_two_succeed(game, database_url):
@@ -198,4 +199,4 @@ def test_8_processes_buying_40_percent_each_exactly_two_succeed(game, database_u
     for p in procs:
         p.join(120)
     assert Counter(results.get(timeout=5) for _ in procs) == {"ok": 2, "insufficient_funds": 6}
-    assert read(game.engine, lambda s: s.get(Player, alice)).cash == GRANT - 80_000 * USD_SCALE
+    assert read(game.database, lambda s: s.get(Player, alice)).cash == GRANT - 80_000 * USD_SCALE

@@ -138,7 +138,7 @@ def snapshot(game, player_id: int) -> tuple[int, ...]:
             count(Posting, Posting.player_id == player_id),
         )
 
-    return read(game.engine, work)
+    return read(game.database, work)
 
 
 def check(response, method: str, template: str, before, after) -> None:

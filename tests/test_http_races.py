@@ -55,7 +55,7 @@ def test_32_http_buys_of_40_percent_each_exactly_two_succeed(game, live_url):
     assert {body["error"]["code"] for status, body in results if status == 409} == {
         "insufficient_funds"
     }
-    cash = read(game.engine, lambda s: s.get(Player, login["user"]["id"]).cash)
+    cash = read(game.database, lambda s: s.get(Player, login["user"]["id"]).cash)
     assert cash == GRANT - 80_000 * USD_SCALE
 
 

@@ -12,11 +12,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from martingale import engine as engine_module
 from martingale import errors
-from martingale.asset_manager import PALETTE, _lease_symbol, refill_pool, settle_asset
+from martingale.asset_manager import PALETTE, _lease_symbol, refill_pool
 from martingale.engine import MarketEngine
 from martingale.models import LIVE, Asset, Holding, Player, Settlement
 from martingale.money import USD_SCALE, value_floor
 from martingale.reconcile import reconcile
+from martingale.settlement import settle_asset
 from martingale.transaction_utils import read, run_in_transaction
 
 from .conftest import execute
@@ -26,7 +27,7 @@ GRANT = 100_000 * USD_SCALE
 
 
 def live(game):
-    return read(game.engine, lambda s: s.scalars(select(Asset).where(Asset.status == LIVE)).all())
+    return read(game.database, lambda s: s.scalars(select(Asset).where(Asset.status == LIVE)).all())
 
 
 def test_the_pool_fills_with_distinct_symbols_and_colours(game):
@@ -54,13 +55,13 @@ def test_an_expired_asset_settles_every_holder_once_at_the_expiry_tick_price(gam
     settled = report.settled[0]
     assert (settled.final_tick, settled.final_price, settled.holders) == (10, final, 1)
 
-    rows = read(game.engine, lambda s: s.scalars(select(Settlement)).all())
+    rows = read(game.database, lambda s: s.scalars(select(Settlement)).all())
     assert [(r.player_id, r.quantity, r.price) for r in rows] == [(alice, a.quantity, final)]
     assert rows[0].value == value_floor(a.quantity, final)
-    alice_row = read(game.engine, lambda s: s.get(Player, alice))
+    alice_row = read(game.database, lambda s: s.get(Player, alice))
     assert alice_row.cash == GRANT - a.total + rows[0].value
     assert alice_row.realized_pnl == rows[0].value - a.total
-    assert read(game.engine, lambda s: s.get(Holding, (alice, asset.id))).quantity == 0
+    assert read(game.database, lambda s: s.get(Holding, (alice, asset.id))).quantity == 0
     assert b.total > 0
     # the job running again, or late, changes nothing
     assert settle_asset(game, asset.id) is None
@@ -111,7 +112,7 @@ def test_a_symbol_is_not_reissued_within_24_hours_of_expiry(game, clock):
     def lease(letters, reusable_after):
         game.rng = Letters(letters)
         return run_in_transaction(
-            game.engine, lambda s: _lease_symbol(s, game, clock.now(), reusable_after)
+            game.database, lambda s: _lease_symbol(s, game, clock.now(), reusable_after)
         )
 
     assert lease("ABC", expiry + timedelta(hours=24)) == "ABC"
@@ -151,9 +152,9 @@ def test_the_database_refuses_negative_cash(game):
 @pytest.mark.books_may_break
 def test_reconcile_reports_a_tampered_balance(game, app):
     alice = new_player(game)
-    assert all(c.ok for c in reconcile(game.engine))
+    assert all(c.ok for c in reconcile(game.database))
     execute(game, "UPDATE players SET cash = cash + 1 WHERE id = :id", id=alice)
-    failed = [c.name for c in reconcile(game.engine) if not c.ok]
+    failed = [c.name for c in reconcile(game.database) if not c.ok]
     assert "cash equals the sum of USD postings" in failed
     result = app.test_cli_runner().invoke(args=["reconcile"])
     assert result.exit_code == 1 and "FAIL" in result.output

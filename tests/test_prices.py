@@ -21,9 +21,10 @@ from martingale import create_app, proofs
 from martingale.clock import ManualClock
 from martingale.engine import MarketEngine
 from martingale.errors import AssetNotTradable
+from martingale.game import game_of
 from martingale.models import LIVE, SETTLED, Asset, PriceTick
 from martingale.money import PRICE_SCALE
-from martingale.price_client import (
+from martingale.price_path import (
     PathParams,
     PricePath,
     commitment,
@@ -324,12 +325,12 @@ def test_the_worthless_rule_ends_the_path_at_its_first_tick_below_the_worthless_
 
 
 def status(game, asset_id):
-    return read(game.engine, lambda s: s.get(Asset, asset_id).status)
+    return read(game.database, lambda s: s.get(Asset, asset_id).status)
 
 
 def stored_ticks(game, asset_id):
     query = select(PriceTick.tick, PriceTick.price).where(PriceTick.asset_id == asset_id)
-    return dict(read(game.engine, lambda s: s.execute(query).all()))
+    return dict(read(game.database, lambda s: s.execute(query).all()))
 
 
 def test_the_engine_settles_an_asset_whose_proof_verifies_until_a_stored_tick_is_tampered(
@@ -349,7 +350,7 @@ def test_the_engine_settles_an_asset_whose_proof_verifies_until_a_stored_tick_is
         pytest.fail("the asset never settled")
     assert steps == 21  # ticks 0..20, one step a second
 
-    settled = read(game.engine, lambda s: s.get(Asset, asset.id))
+    settled = read(game.database, lambda s: s.get(Asset, asset.id))
     expected = prices(
         PathParams(asset.seed, asset.initial_price, Decimal("0"), Decimal("0.01")), 20
     )
@@ -359,7 +360,7 @@ def test_the_engine_settles_an_asset_whose_proof_verifies_until_a_stored_tick_is
     assert checked.id == asset.id
     assert (verdict.ok, verdict.problems, verdict.ticks_checked) == (True, (), 21)
 
-    with game.engine.begin() as conn:
+    with game.database.begin() as conn:
         conn.execute(
             text("UPDATE price_ticks SET price = price + 1 WHERE asset_id = :a AND tick = 7"),
             {"a": asset.id},
@@ -368,7 +369,7 @@ def test_the_engine_settles_an_asset_whose_proof_verifies_until_a_stored_tick_is
     assert not verdict.ok
     assert verdict.problems == (f"tick 7: stored {expected[7] + 1}, recomputed {expected[7]}",)
 
-    with game.engine.begin() as conn:
+    with game.database.begin() as conn:
         conn.execute(
             text("DELETE FROM price_ticks WHERE asset_id = :a AND tick IN (7, 8)"), {"a": asset.id}
         )
@@ -377,7 +378,7 @@ def test_the_engine_settles_an_asset_whose_proof_verifies_until_a_stored_tick_is
 
     # the pool the engine refilled is live: none of those seeds may be revealed
     pool = read(
-        game.engine, lambda s: s.scalars(select(Asset.id).where(Asset.status == LIVE)).all()
+        game.database, lambda s: s.scalars(select(Asset.id).where(Asset.status == LIVE)).all()
     )
     assert len(pool) == game.settings.pool_size
     for other in pool:
@@ -404,10 +405,10 @@ def test_a_restarted_app_recomputes_the_same_path_and_continues_the_stored_histo
     config["MARTINGALE_CLOCK"] = ManualClock(clock.now())
     app = create_app(config)
     try:
-        fresh = app.extensions["martingale"]
+        fresh = game_of(app)
         assert fresh is not game and fresh.paths is not game.paths
         assert fresh.clock.now() == clock.now()
-        reloaded = read(fresh.engine, lambda s: s.get(Asset, asset.id))
+        reloaded = read(fresh.database, lambda s: s.get(Asset, asset.id))
         assert [fresh.path(reloaded).price(k) for k in range(11)] == before
         assert stored_ticks(fresh, asset.id) == {k: before[k] for k in range(6)}
         # the restarted engine picks up at tick 6 with the same numbers
@@ -415,4 +416,4 @@ def test_a_restarted_app_recomputes_the_same_path_and_continues_the_stored_histo
         MarketEngine(fresh).step()
         assert stored_ticks(fresh, asset.id) == {k: before[k] for k in range(9)}
     finally:
-        app.extensions["martingale"].engine.dispose()
+        game_of(app).database.dispose()

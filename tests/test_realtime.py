@@ -73,7 +73,7 @@ def bearer(token):
 
 
 def trade_count(game):
-    return read(game.engine, lambda s: s.scalar(select(func.count()).select_from(Trade)))
+    return read(game.database, lambda s: s.scalar(select(func.count()).select_from(Trade)))
 
 
 # -- connecting ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ GRANT = 100_000 * USD_SCALE
 
 
 def cash(game, player):
-    return read(game.engine, lambda s: s.get(Player, player).cash)
+    return read(game.database, lambda s: s.get(Player, player).cash)
 
 
 def test_a_new_player_is_granted_the_starting_cash(game):
@@ -37,7 +37,7 @@ def test_buy_then_sell_books_average_cost_and_realized_pnl(game, clock):
     assert sold.price == price and sold.tick == 3
     assert sold.total == 4 * price // 10**2  # floor to a micro-dollar
     assert sold.realized_pnl == sold.total - 200 * USD_SCALE  # 4 of 10 units release 4/10 of $500
-    holding = read(game.engine, lambda s: s.get(Holding, (alice, asset.id)))
+    holding = read(game.database, lambda s: s.get(Holding, (alice, asset.id)))
     assert (holding.quantity, holding.cost_basis) == (6 * 10**8, 300 * USD_SCALE)
     view = portfolio(game, alice)
     assert view.realized_pnl == sold.realized_pnl
@@ -63,7 +63,7 @@ def test_refusals_change_nothing(game, side, quantity, code):
         trade(game, alice, side, asset.symbol, quantity)
     assert refused.value.code == code
     assert cash(game, alice) == GRANT
-    assert read(game.engine, lambda s: s.scalars(select(Trade)).all()) == []
+    assert read(game.database, lambda s: s.scalars(select(Trade)).all()) == []
 
 
 def test_unknown_symbol_and_value_cap(game):

@@ -6,44 +6,42 @@ from typing import Any
 
 from flask import request
 
-from .. import money, reports, trading
-from ..app import current_game
+from .. import rate_limits, reports, trading, wire
 from ..extensions import limiter
+from ..game import current_game
 from ..portfolio import portfolio as portfolio_view
-from . import bp, serialize
-from .access import int_arg, json_body, optional_int_arg, principal
+from . import bp
+from .access import caller, int_arg, json_body, optional_caller, optional_int_arg
 
 
 def _player_key() -> str:
-    who = principal(optional=True)
+    who = optional_caller()
     return f"player:{who.player_id}" if who else request.remote_addr or "anonymous"
 
 
 @bp.get("/portfolio")
 def portfolio() -> Any:
     """Cash, positions at current prices, and P&L."""
-    return serialize.portfolio(portfolio_view(current_game(), principal().player_id))
+    return wire.portfolio(portfolio_view(current_game(), caller().player_id))
 
 
 @bp.post("/trades")
-@limiter.limit("50 per second;2000 per minute", key_func=_player_key)
+@limiter.limit(rate_limits.TRADES, key_func=_player_key)
 def place_trade() -> Any:
     """A market order; Idempotency-Key makes retries safe."""
-    who = principal()
+    who = caller()
     body = json_body()
-    game = current_game()
-    result = trading.execute_trade(
-        game,
+    reply = trading.place_trade(
+        current_game(),
         player_id=who.player_id,
         symbol=body.get("symbol"),
         side=body.get("side"),
         quantity=body.get("quantity"),
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
-    reply = serialize.trade_reply(result, portfolio_view(game, who.player_id))
-    if result.replayed:
-        return reply, 200, {"Idempotent-Replayed": "true"}
-    return reply, 201
+    if reply.trade.replayed:
+        return wire.trade_reply(reply), 200, {"Idempotent-Replayed": "true"}
+    return wire.trade_reply(reply), 201
 
 
 @bp.get("/trades")
@@ -51,26 +49,26 @@ def trades() -> Any:
     """The caller's trades, newest first; page with before=<id>."""
     rows = reports.player_trades(
         current_game(),
-        principal().player_id,
+        caller().player_id,
         int_arg("limit", 50, 1, 500),
         optional_int_arg("before"),
     )
-    return {"trades": [serialize.trade(t) for t in rows]}
+    return {"trades": [wire.trade(t) for t in rows]}
 
 
 @bp.get("/settlements")
 def settlements() -> Any:
     """The caller's settled positions, newest first."""
     rows = reports.player_settlements(
-        current_game(), principal().player_id, int_arg("limit", 50, 1, 200)
+        current_game(), caller().player_id, int_arg("limit", 50, 1, 200)
     )
-    return {"settlements": [serialize.settlement(s) for s in rows]}
+    return {"settlements": [wire.settlement(s) for s in rows]}
 
 
 @bp.get("/performance/history")
 def performance_history() -> Any:
     """Account value over the last hour, sampled evenly."""
     points = reports.performance_history(
-        current_game(), principal().player_id, int_arg("points", 120, 2, 600)
+        current_game(), caller().player_id, int_arg("points", 120, 2, 600)
     )
-    return {"points": [{"t": serialize.iso(p.t), "value": money.usd(p.value)} for p in points]}
+    return {"points": [wire.value_point(p) for p in points]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import socketio
+from ..game import game_of
 from . import events
 from .bridge import Bridge
 from .rooms import Connections
@@ -20,5 +21,5 @@ def init_realtime(app: Flask) -> None:
     )
     app.extensions[events.EXTENSION] = Connections()
     events.register(socketio)
-    game = app.extensions["martingale"]
+    game = game_of(app)
     game.events.subscribe(Bridge(game, socketio))

@@ -14,16 +14,12 @@ from typing import Any
 
 from flask_socketio import SocketIO
 from socketio.pubsub_manager import PubSubManager
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from .. import market, money
-from ..api import serialize
+from .. import market, money, reports, wire
 from ..game import Game
-from ..models import Player, Settlement
 from ..portfolio import portfolio as portfolio_view
-from ..reports import SettlementRow, TradeRow
-from ..transaction_utils import read
+from ..reports import SettlementRow
+from ..trading import TradeResult
 from .rooms import player_room, session_room
 
 NAMESPACE = "/"
@@ -61,9 +57,7 @@ class Bridge:
             (q for q in market.live_quotes(self.game) if q.id == payload["asset_id"]), None
         )
         body = (
-            serialize.quote(quote)
-            if quote
-            else {"id": payload["asset_id"], "symbol": payload["symbol"]}
+            wire.quote(quote) if quote else {"id": payload["asset_id"], "symbol": payload["symbol"]}
         )
         self.socketio.emit("asset_born", body, namespace=NAMESPACE)
 
@@ -86,45 +80,26 @@ class Bridge:
             namespace=NAMESPACE,
         )
         if report["holders"]:
-            self._queue_settlements(report["asset_id"], report["symbol"])
+            self._queue_settlements(report["asset_id"])
 
     def on_trade(self, result: dict[str, Any]) -> None:
-        player_id = result["player_id"]
-        name = read(
-            self.game.engine,
-            lambda s: s.scalar(select(Player.username).where(Player.id == player_id)),
-        )
-        row = TradeRow(**result, trader=name or "")
-        self.socketio.emit("tape", serialize.public_trade(row), namespace=NAMESPACE)
-        self._push_portfolio(player_id)
+        trade = TradeResult(**result)  # carries the trader's display name: nothing to read
+        self.socketio.emit("tape", wire.public_trade(trade), namespace=NAMESPACE)
+        self._push_portfolio(trade.player_id)
 
     # -- private -------------------------------------------------------------------------------
     def _push_portfolio(self, player_id: int) -> None:
         room = player_room(player_id)
         if self._listening(room):
-            body = serialize.portfolio(portfolio_view(self.game, player_id))
+            body = wire.portfolio(portfolio_view(self.game, player_id))
             self.socketio.emit("portfolio", body, to=room, namespace=NAMESPACE)
 
-    def _queue_settlements(self, asset_id: int, symbol: str) -> None:
-        def work(session: Session) -> list[Settlement]:
-            query = select(Settlement).where(Settlement.asset_id == asset_id)
-            return list(session.scalars(query.order_by(Settlement.player_id)))
-
-        rows = read(self.game.engine, work)
+    def _queue_settlements(self, asset_id: int) -> None:
+        rows = reports.asset_settlements(self.game, asset_id)
         with self._lock:
-            for s in rows:
-                if self._listening(player_room(s.player_id)):
-                    self._pending.setdefault(s.player_id, []).append(
-                        SettlementRow(
-                            s.asset_id,
-                            symbol,
-                            s.quantity,
-                            s.price,
-                            s.value,
-                            s.realized_pnl,
-                            s.settled_at,
-                        )
-                    )
+            for row in rows:
+                if self._listening(player_room(row.player_id)):
+                    self._pending.setdefault(row.player_id, []).append(row)
 
     def _flush_settlements(self) -> None:
         with self._lock:
@@ -133,7 +108,7 @@ class Bridge:
             body = {
                 "count": len(rows),
                 "value": money.usd(sum(r.value for r in rows)),
-                "items": [serialize.settlement(r) for r in rows],
+                "items": [wire.settlement(r) for r in rows],
             }
             self.socketio.emit("settlement", body, to=player_room(player_id), namespace=NAMESPACE)
             self._push_portfolio(player_id)

@@ -15,11 +15,6 @@ def session_room(session_id: str) -> str:
     return f"session:{session_id}"
 
 
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
-    """The REST error shape, also used for socket acknowledgements."""
-    return {"error": {"code": code, "message": message}}
-
-
 class Connections:
     """The principal of each authenticated socket connected to this server, by Socket.IO sid."""
 

@@ -14,8 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from .. import auth
-from ..app import current_game
+from .. import auth, rate_limits
 from ..errors import (
     InvalidCredentials,
     InvalidPassword,
@@ -24,6 +23,7 @@ from ..errors import (
     WrongPassword,
 )
 from ..extensions import limiter
+from ..game import current_game
 from ..security import WebUser
 from . import bp
 
@@ -64,7 +64,7 @@ def _sign_in(result: auth.Login) -> Any:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(rate_limits.ACCOUNT_WRITES, methods=["POST"])
 def register() -> Any:
     """Create an account (with the starting cash) and sign in."""
     if current_user.is_authenticated:
@@ -83,7 +83,7 @@ def register() -> Any:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(rate_limits.ACCOUNT_WRITES, methods=["POST"])
 def login() -> Any:
     """Sign in with a username and password."""
     if current_user.is_authenticated:
@@ -112,7 +112,7 @@ def logout() -> Any:
 
 @bp.route("/change-password", methods=["GET", "POST"])
 @login_required
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(rate_limits.ACCOUNT_WRITES, methods=["POST"])
 def change_password() -> Any:
     """Change the password; every other session of this account ends."""
     form = ChangePasswordForm()

@@ -1,21 +1,7 @@
-"""The deterministic, committed price path and its verifier.
+"""The deterministic, committed price path of an asset, and its verifier.
 
-Recipe (published with every proof, so a stranger can re-implement it):
-
-1. ``seed`` is 32 bytes from a CSPRNG; the commitment is ``sha256(seed).hexdigest()``.
-2. For step k = 0, 1, 2, ...: ``h = HMAC-SHA256(seed, k as 8-byte big-endian)``;
-   ``u = (int(h[0:8], big-endian) + 0.5) / 2**64``, a uniform in (0, 1);
-   ``Z = inverse normal CDF of u`` by P. J. Acklam's rational approximation, evaluated in decimal.
-3. ``S(0) = initial_price``; ``S(k+1) = round8(S(k) * exp((mu - sigma**2 / 2) + sigma * Z_k))``.
-   mu and sigma are the asset's published per-tick decimal strings.
-4. All arithmetic is IEEE 754 decimal at 40 significant digits, round-half-even
-   (Python's ``decimal``: exp, ln and sqrt are correctly rounded, so every platform gets the same
-   digits); ``round8`` rounds half-even to 8 decimal places.
-5. Trading ends at ``end_tick``: the first tick k <= expiry_tick with S(k) < worthless price, or
-   expiry_tick if there is none. The asset settles at S(end_tick).
-
-The price stored for a tick, traded at that tick, settled at and recomputed by the verifier are the
-same integer number of 10**-8 dollars.
+``RECIPE`` below is the published specification: the API serves it with every proof, so a stranger
+can re-implement the path, and this module follows it step by step.
 """
 
 from __future__ import annotations
@@ -26,8 +12,6 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal
-
-from .money import PRICE_SCALE
 
 CTX = Context(prec=40, rounding=ROUND_HALF_EVEN, Emax=999999, Emin=-999999)
 _TWO64 = Decimal(2**64)
@@ -47,7 +31,26 @@ _C = tuple(map(Decimal, ("-7.784894002430293e-03", "-3.223964580411365e-01",
 _D = tuple(map(Decimal, ("7.784695709041462e-03", "3.224671290700398e-01",
                          "2.445134137142996e+00", "3.754408661907416e+00")))  # fmt: skip
 
-RECIPE = __doc__
+# What the API publishes with every proof: the path is fully specified by this text.
+RECIPE = """The deterministic, committed price path and its verifier.
+
+Recipe (published with every proof, so a stranger can re-implement it):
+
+1. ``seed`` is 32 bytes from a CSPRNG; the commitment is ``sha256(seed).hexdigest()``.
+2. For step k = 0, 1, 2, ...: ``h = HMAC-SHA256(seed, k as 8-byte big-endian)``;
+   ``u = (int(h[0:8], big-endian) + 0.5) / 2**64``, a uniform in (0, 1);
+   ``Z = inverse normal CDF of u`` by P. J. Acklam's rational approximation, evaluated in decimal.
+3. ``S(0) = initial_price``; ``S(k+1) = round8(S(k) * exp((mu - sigma**2 / 2) + sigma * Z_k))``.
+   mu and sigma are the asset's published per-tick decimal strings.
+4. All arithmetic is IEEE 754 decimal at 40 significant digits, round-half-even
+   (Python's ``decimal``: exp, ln and sqrt are correctly rounded, so every platform gets the same
+   digits); ``round8`` rounds half-even to 8 decimal places.
+5. Trading ends at ``end_tick``: the first tick k <= expiry_tick with S(k) < worthless price, or
+   expiry_tick if there is none. The asset settles at S(end_tick).
+
+The price stored for a tick, traded at that tick, settled at and recomputed by the verifier are the
+same integer number of 10**-8 dollars.
+"""
 
 
 def commitment(seed: bytes) -> str:
@@ -199,7 +202,3 @@ def verify_path(
     if missing:
         problems.append(f"{len(missing)} ticks missing from the stored history")
     return Verdict(ok=not problems, problems=tuple(problems), ticks_checked=len(ticks))
-
-
-def price_atoms(value: Decimal) -> int:
-    return int((value * PRICE_SCALE).to_integral_value(rounding=ROUND_HALF_EVEN))

@@ -1,21 +1,37 @@
-"""JSON shapes of the API: money and quantities as decimal strings, times as ISO 8601 UTC with Z."""
+"""The wire shapes shared by the REST API and Socket.IO: money and quantities as decimal strings,
+times as ISO 8601 UTC with Z, refusals as ``{"error": {"code", "message"}}``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import money
-from ..auth import Login
-from ..clock import iso
-from ..market import Quote
-from ..portfolio import PortfolioView
-from ..reports import Ranking, SettlementRow, TradeRow
-from ..trading import TradeResult
+from . import money
+from .auth import Login
+from .clock import iso
+from .market import Quote
+from .models import SETTLED, Asset
+from .portfolio import PortfolioView
+from .price_path import RECIPE
+from .reports import PricePoint, Ranking, SettlementRow, ValuePoint
+from .trading import TradeReply, TradeResult
 
 
-def trade_reply(result: TradeResult, view: PortfolioView) -> dict[str, Any]:
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """A refusal, over HTTP and in socket acknowledgements alike."""
+    return {"error": {"code": code, "message": message}}
+
+
+# A bug's reply: no exception text, no trace, nothing internal reaches a client.
+INTERNAL_ERROR = error_body("internal_error", "something went wrong on our side")
+
+
+def trade_reply(reply: TradeReply) -> dict[str, Any]:
     """The answer to a trade, the same over REST and Socket.IO."""
-    return {"trade": trade(result), "portfolio": portfolio(view), "replayed": result.replayed}
+    return {
+        "trade": trade(reply.trade),
+        "portfolio": portfolio(reply.portfolio),
+        "replayed": reply.trade.replayed,
+    }
 
 
 def quote(q: Quote) -> dict[str, Any]:
@@ -28,9 +44,9 @@ def quote(q: Quote) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def trade(t: TradeResult, symbol: str | None = None) -> dict[str, Any]:
+def trade(t: TradeResult) -> dict[str, Any]:
     body = {
-        "id": t.id, "symbol": symbol or t.symbol, "side": t.side,
+        "id": t.id, "symbol": t.symbol, "side": t.side,
         "quantity": money.qty(t.quantity), "price": money.price(t.price),
         "total": money.usd(t.total), "tick": t.tick, "executed_at": iso(t.executed_at),
     }  # fmt: skip
@@ -39,7 +55,7 @@ def trade(t: TradeResult, symbol: str | None = None) -> dict[str, Any]:
     return body
 
 
-def public_trade(t: TradeRow) -> dict[str, Any]:
+def public_trade(t: TradeResult) -> dict[str, Any]:
     return {
         "id": t.id, "symbol": t.symbol, "side": t.side, "quantity": money.qty(t.quantity),
         "price": money.price(t.price), "total": money.usd(t.total),
@@ -72,6 +88,33 @@ def portfolio(view: PortfolioView) -> dict[str, Any]:
             for p in view.positions
         ],
     }
+
+
+def proof(asset: Asset) -> dict[str, Any]:
+    """An asset's commitment; after settlement also its seed, so anyone can recompute the path."""
+    body: dict[str, Any] = {
+        "id": asset.id, "symbol": asset.symbol, "status": asset.status,
+        "seed_commitment": asset.seed_commitment, "initial_price": money.price(asset.initial_price),
+        "drift": asset.drift, "volatility": asset.volatility, "born_at": iso(asset.born_at),
+        "tick_seconds": money.fmt(asset.tick_us, 10**6), "expiry_tick": asset.expiry_tick,
+        "worthless_price": money.price(asset.worthless_price), "recipe": RECIPE,
+    }  # fmt: skip
+    if asset.status == SETTLED:  # never before: the seed is the future
+        body.update(
+            seed=asset.seed.hex(),
+            settlement_tick=asset.final_tick,
+            settlement_price=money.price(asset.final_price or 0),
+            settled_at=iso(asset.settled_at) if asset.settled_at else None,
+        )
+    return body
+
+
+def price_point(p: PricePoint) -> dict[str, Any]:
+    return {"tick": p.tick, "t": iso(p.t), "price": money.price(p.price)}
+
+
+def value_point(p: ValuePoint) -> dict[str, Any]:
+    return {"t": iso(p.t), "value": money.usd(p.value)}
 
 
 def settlement(s: SettlementRow) -> dict[str, Any]:
