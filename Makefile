@@ -22,10 +22,11 @@ run: $(VENV)/.runtime  ## start the game on SQLite (instance/martingale.db), as 
 test: $(VENV)/.dev  ## the whole suite: SQLite always, PostgreSQL too when reachable
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev  ## ruff (lint and format check) and mypy (types) on martingale/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
-format: $(VENV)/.dev
+format: $(VENV)/.dev  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .

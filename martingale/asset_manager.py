@@ -15,7 +15,7 @@ from .game import Game, tick_at
 from .models import LIVE, Asset, PriceTick, SymbolLease
 from .money import PRICE_SCALE
 from .price_path import PathParams, PricePath, commitment
-from .transaction_utils import run_in_transaction
+from .transaction_utils import changed_rows, run_in_transaction
 from .validators import RESERVED_SYMBOLS
 
 PALETTE = (
@@ -68,12 +68,12 @@ def _lease_symbol(session: Session, game: Game, now: datetime, reusable_after: d
             session.add(SymbolLease(symbol=symbol, reusable_after=reusable_after))
             session.flush()
             return symbol
-        taken = session.execute(
+        taken = changed_rows(
+            session,
             update(SymbolLease)
             .where(SymbolLease.symbol == symbol, SymbolLease.reusable_after <= now)
-            .values(reusable_after=reusable_after)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .values(reusable_after=reusable_after),
+        )
         if taken == 1:
             return symbol
     raise RuntimeError("no free symbol after 1000 draws")

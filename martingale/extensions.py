@@ -20,10 +20,13 @@ NAMING = {
 
 
 class Base(DeclarativeBase):
+    """The models' base: plain SQLAlchemy 2 declarative, so type checkers see every column."""
+
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+# Flask-SQLAlchemy builds the engine from the Flask config and hands these tables to Flask-Migrate
+db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

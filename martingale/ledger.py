@@ -106,7 +106,9 @@ def transfer(
     return post(session, kind=kind, legs=legs, at=at, player_id=player_id, asset_id=asset_id)
 
 
-def post_selected(session: Session, entry_id: int, legs: Iterable[Select[Any]]) -> None:
+def post_selected(
+    session: Session, entry_id: int, legs: Iterable[Select[*tuple[Any, ...]]]
+) -> None:
     """Write an open entry's postings from SELECTs with columns labelled ``player_id``,
     ``asset_id`` and ``amount`` (NULL player: the house; NULL asset: USD).
 

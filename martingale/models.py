@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from .extensions import db
+from .extensions import Base
 from .money import MAX_CASH, MAX_HOLDING
 
 
@@ -58,7 +58,7 @@ LIVE = "live"
 SETTLED = "settled"
 
 
-class Player(db.Model):
+class Player(Base):
     __tablename__ = "players"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,7 +81,7 @@ class Player(db.Model):
     )
 
 
-class Asset(db.Model):
+class Asset(Base):
     __tablename__ = "assets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,12 +136,12 @@ class Asset(db.Model):
     )
 
     @classmethod
-    def live(cls) -> Select[tuple[Asset]]:
+    def live(cls) -> Select[Asset]:
         """The live assets, oldest first: the pool the engine ticks and the market quotes."""
         return select(cls).where(cls.status == LIVE).order_by(cls.id)
 
 
-class SymbolLease(db.Model):
+class SymbolLease(Base):
     """One row per symbol ever used: who may take it next, and from when."""
 
     __tablename__ = "symbol_leases"
@@ -150,7 +150,7 @@ class SymbolLease(db.Model):
     reusable_after: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class PriceTick(db.Model):
+class PriceTick(Base):
     __tablename__ = "price_ticks"
 
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), primary_key=True)
@@ -163,7 +163,7 @@ class PriceTick(db.Model):
     )
 
 
-class JournalEntry(db.Model):
+class JournalEntry(Base):
     """One money movement; its postings sum to zero per unit."""
 
     __tablename__ = "journal_entries"
@@ -179,7 +179,7 @@ class JournalEntry(db.Model):
     )
 
 
-class Posting(db.Model):
+class Posting(Base):
     """One leg of an entry. ``player_id`` NULL is the house; ``asset_id`` NULL is USD."""
 
     __tablename__ = "postings"
@@ -196,7 +196,7 @@ class Posting(db.Model):
     )
 
 
-class Holding(db.Model):
+class Holding(Base):
     __tablename__ = "holdings"
 
     player_id: Mapped[int] = mapped_column(ForeignKey("players.id"), primary_key=True)
@@ -214,7 +214,7 @@ class Holding(db.Model):
     )
 
 
-class Trade(db.Model):
+class Trade(Base):
     __tablename__ = "trades"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -242,7 +242,7 @@ class Trade(db.Model):
     )
 
 
-class Settlement(db.Model):
+class Settlement(Base):
     __tablename__ = "settlements"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -264,7 +264,7 @@ class Settlement(db.Model):
     )
 
 
-class EngineBeat(db.Model):
+class EngineBeat(Base):
     """The engine's heartbeat: readiness checks and the simulator read it."""
 
     __tablename__ = "engine_beats"
@@ -275,7 +275,7 @@ class EngineBeat(db.Model):
     ticks: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class AuthSession(db.Model):
+class AuthSession(Base):
     """One login: a browser cookie or an API client's refresh-token family.
 
     Logging out revokes one session; changing the password revokes them all. Access tokens and
@@ -294,7 +294,7 @@ class AuthSession(db.Model):
     __table_args__ = (CheckConstraint("kind IN ('web', 'api')", name="kind_known"),)
 
 
-class RefreshToken(db.Model):
+class RefreshToken(Base):
     """A refresh token is stored only as its hash and is good for one rotation."""
 
     __tablename__ = "refresh_tokens"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, and_, func, literal, or_, select
+from sqlalchemy import CompoundSelect, Engine, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from .models import (
@@ -32,8 +33,11 @@ class Check:
         return not self.problems
 
 
-def _rows(session: Session, stmt: object) -> tuple[str, ...]:
-    return tuple(str(tuple(r)) for r in session.execute(stmt.limit(_LIMIT)).all())  # type: ignore[attr-defined]
+def _rows(
+    session: Session, stmt: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
+) -> tuple[str, ...]:
+    """The first offending rows of a check's query (none: the check passes)."""
+    return tuple(str(tuple(r)) for r in session.execute(stmt.limit(_LIMIT)).all())
 
 
 def _checks(session: Session) -> list[Check]:

@@ -42,7 +42,7 @@ def history(
     return read(game.database, work)
 
 
-def _trade_rows(session: Session, query: Select[tuple[Trade]]) -> list[TradeResult]:
+def _trade_rows(session: Session, query: Select[Trade]) -> list[TradeResult]:
     rows = session.execute(
         query.add_columns(Asset.symbol, Player.username)
         .join(Asset, Asset.id == Trade.asset_id)
@@ -76,7 +76,7 @@ class SettlementRow:
     settled_at: datetime
 
 
-def _settlement_rows(session: Session, query: Select[tuple[Settlement]]) -> list[SettlementRow]:
+def _settlement_rows(session: Session, query: Select[Settlement]) -> list[SettlementRow]:
     rows = session.execute(
         query.add_columns(Asset.symbol).join(Asset, Asset.id == Settlement.asset_id)
     ).all()
@@ -160,10 +160,12 @@ def performance_history(game: Game, player_id: int, points: int = 120) -> list[V
         if player is None:
             return []
         start = max(player.created_at, now - timedelta(hours=1))
-        events: list[tuple[datetime, int, int | None, int]] = []  # (t, cash delta, asset, units)
-        for t in session.scalars(select(Trade).where(Trade.player_id == player_id)):
-            sign = -1 if t.side == "buy" else 1
-            events.append((t.executed_at, sign * t.total, t.asset_id, -sign * t.quantity))
+        events: list[tuple[datetime, int, int, int]] = []  # (at, cash delta, asset, unit delta)
+        for trade in session.scalars(select(Trade).where(Trade.player_id == player_id)):
+            sign = -1 if trade.side == "buy" else 1
+            events.append(
+                (trade.executed_at, sign * trade.total, trade.asset_id, -sign * trade.quantity)
+            )
         for s in session.scalars(select(Settlement).where(Settlement.player_id == player_id)):
             events.append((s.settled_at, s.value, s.asset_id, -s.quantity))
         events.sort(key=lambda e: e[0])
@@ -174,7 +176,9 @@ def performance_history(game: Game, player_id: int, points: int = 120) -> list[V
         span = now - start
         count = max(1, min(points, int(span.total_seconds()) + 1))  # at most one a second
         instants = [start + span * n / max(1, count - 1) for n in range(count)]
-        samples, cash, units, i = [], player.granted, {}, 0
+        samples: list[ValuePoint] = []
+        units: dict[int, int] = {}  # asset id -> units held
+        cash, i = player.granted, 0
         for t in instants:
             while i < len(events) and events[i][0] <= t:
                 _, dc, aid, du = events[i]

@@ -19,7 +19,7 @@ from . import ledger
 from .game import Game, tick_at
 from .models import LIVE, SETTLED, Asset, Holding, Player, PriceTick, Settlement
 from .money import VALUE_DIVISOR
-from .transaction_utils import muldiv, run_in_transaction
+from .transaction_utils import changed_rows, muldiv, run_in_transaction
 
 
 def _house() -> ColumnElement[int]:
@@ -57,12 +57,12 @@ def _settle(session: Session, game: Game, asset_id: int) -> SettlementReport | N
     final_price = game.path(asset).price(asset.end_tick)
     # the guarded flip: of all racers exactly one sees rowcount 1; it also waits for every trade
     # holding a shared lock on the asset, so their holdings are visible to the statements below
-    flipped = session.execute(
+    flipped = changed_rows(
+        session,
         update(Asset)
         .where(Asset.id == asset_id, Asset.status == LIVE)
-        .values(status=SETTLED, final_tick=asset.end_tick, final_price=final_price, settled_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .values(status=SETTLED, final_tick=asset.end_tick, final_price=final_price, settled_at=now),
+    )
     if flipped != 1:
         return None
     holders = select(Holding.player_id).where(Holding.asset_id == asset_id, Holding.quantity > 0)

@@ -80,14 +80,16 @@ def simulate(
         with app.app_context():
             upgrade()
             game = game_of(app)
-            return _run(game, players, minutes, random.Random(seed))
+            return _run(game, clock, players, minutes, random.Random(seed))
 
 
 def _overrides(url: str, clock: ManualClock) -> dict[str, object]:
     return {"SQLALCHEMY_DATABASE_URI": normalize_database_url(url), "MARTINGALE_CLOCK": clock}
 
 
-def _run(game: Game, players: int, minutes: int, rng: random.Random) -> SimulationReport:
+def _run(
+    game: Game, clock: ManualClock, players: int, minutes: int, rng: random.Random
+) -> SimulationReport:
     report = SimulationReport(players=players, minutes=minutes)
     started = time.perf_counter()
     bots = [accounts.create_player(game, f"bot_{i:03d}") for i in range(players)]
@@ -95,7 +97,7 @@ def _run(game: Game, players: int, minutes: int, rng: random.Random) -> Simulati
     tick_s = game.settings.tick_us / 1_000_000
     steps = int(minutes * 60 / tick_s)
     for _ in range(steps):
-        game.clock.advance(tick_s)
+        clock.advance(tick_s)
         step = engine.step()
         report.steps += 1
         report.born += len(step.born)

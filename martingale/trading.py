@@ -35,7 +35,7 @@ from .game import Game, tick_at
 from .models import LIVE, Asset, Holding, Player, Trade
 from .money import MAX_TRADE_VALUE, prorata, value_ceil, value_floor
 from .portfolio import PortfolioView, portfolio
-from .transaction_utils import run_in_transaction
+from .transaction_utils import changed_rows, run_in_transaction
 from .validators import Order, parse_order
 
 
@@ -162,12 +162,12 @@ def _buy(
             "not enough cash for this trade", needed=cost, available=player.cash
         )
     # guarded: even without the row lock this can never take cash below zero
-    debited = session.execute(
+    debited = changed_rows(
+        session,
         update(Player)
         .where(Player.id == player.id, Player.cash >= cost)
-        .values(cash=Player.cash - cost)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .values(cash=Player.cash - cost),
+    )
     if debited != 1:
         raise InsufficientFunds("not enough cash for this trade")
     holding = session.get(Holding, (player.id, asset.id), with_for_update=True)

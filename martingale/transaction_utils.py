@@ -20,9 +20,9 @@ import time
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import BigInteger, Engine, event
+from sqlalchemy import BigInteger, CursorResult, Engine, Executable, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -124,6 +124,12 @@ def _writer_gate(engine: Engine) -> AbstractContextManager[object]:
     SQLite's own lock and busy timeout.
     """
     return _GATES.get(engine) or nullcontext()
+
+
+def changed_rows(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and return how many rows it changed (guards are built on this)."""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return cast(CursorResult[Any], result).rowcount
 
 
 def run_in_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = 10) -> T:

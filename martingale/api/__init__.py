@@ -1,7 +1,7 @@
 """REST API v1: JSON only, errors as {"error": {"code", "message"}}; handlers stay thin."""
 
-from flask import Blueprint
+# importing the route modules registers their routes on the blueprint
+from . import account, auth_routes, docs, market
+from .blueprint import bp
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from . import account, auth_routes, docs, market  # noqa: E402,F401  (routes register on bp)
+__all__ = ["account", "auth_routes", "bp", "docs", "market"]

@@ -10,8 +10,8 @@ from .. import rate_limits, reports, trading, wire
 from ..extensions import limiter
 from ..game import current_game
 from ..portfolio import portfolio as portfolio_view
-from . import bp
 from .access import caller, int_arg, json_body, optional_caller, optional_int_arg
+from .blueprint import bp
 
 
 def _player_key() -> str:

@@ -10,8 +10,8 @@ from flask_login import logout_user
 from .. import auth, rate_limits, wire
 from ..extensions import limiter
 from ..game import current_game
-from . import bp
 from .access import caller, json_body
+from .blueprint import bp
 
 
 @bp.post("/auth/register")

@@ -7,14 +7,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import bp
+from .blueprint import bp
 
 SPEC = Path(__file__).with_name("openapi.json")
 
 
 @cache
 def document() -> dict[str, Any]:
-    return json.loads(SPEC.read_text())
+    doc: dict[str, Any] = json.loads(SPEC.read_text())
+    return doc
 
 
 @bp.get("/openapi.json")

@@ -7,8 +7,8 @@ from typing import Any
 from .. import market, proofs, reports, wire
 from ..clock import iso
 from ..game import current_game
-from . import bp
 from .access import int_arg, optional_int_arg
+from .blueprint import bp
 
 
 @bp.get("/assets")

@@ -1,8 +1,10 @@
 """Pages: the trading dashboard, account forms, and the health probes. Thin: read, render."""
 
-from flask import Blueprint
+# importing the page modules registers their routes on the blueprint
+from . import auth_pages, pages
+from .blueprint import bp
 
-bp = Blueprint("web", __name__)
+__all__ = ["auth_pages", "bp", "pages"]
 
 # Vendored front-end libraries, served locally with Subresource Integrity (tests re-hash the files).
 VENDOR = {
@@ -20,6 +22,3 @@ VENDOR = {
 @bp.app_context_processor
 def vendor_scripts() -> dict[str, object]:
     return {"vendor": VENDOR}
-
-
-from . import auth_pages, pages  # noqa: E402,F401  (routes register on bp)

@@ -25,7 +25,7 @@ from ..errors import (
 from ..extensions import limiter
 from ..game import current_game
 from ..security import WebUser
-from . import bp
+from .blueprint import bp
 
 
 class LoginForm(FlaskForm):

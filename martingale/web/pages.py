@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..engine import is_ticking
 from ..game import current_game
-from . import bp
+from .blueprint import bp
 
 
 @bp.get("/healthz")
