@@ -166,7 +166,7 @@ def _buy_in_another_process(url, player, symbol, barrier, results):
     """Runs in a fresh interpreter: its own app, engine and pool; no lock shared with the parent."""
     from martingale import create_app
 
-    from .conftest import make_config
+    from .helpers import make_config
 
     game = create_app(make_config(url)).extensions["martingale"]
     barrier.wait()

@@ -19,8 +19,7 @@ from martingale.money import USD_SCALE, value_floor
 from martingale.reconcile import reconcile
 from martingale.transaction_utils import read, run_in_transaction
 
-from .conftest import execute
-from .helpers import new_asset, new_player, trade
+from .helpers import execute, new_asset, new_player, trade
 
 GRANT = 100_000 * USD_SCALE
 

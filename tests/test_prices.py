@@ -34,8 +34,7 @@ from martingale.price_client import (
 )
 from martingale.transaction_utils import read
 
-from .conftest import make_config
-from .helpers import new_asset
+from .helpers import make_config, new_asset
 
 WORTHLESS = PRICE_SCALE // 100  # $0.01, as in the test configuration
 
