@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import flask
 from flask.testing import FlaskClient
@@ -19,17 +23,76 @@ PASSWORD = "password1"
 ERROR_KEYS = {"code", "message"}
 
 
+class _ErrorLog(logging.Handler):
+    """Collects the errors the app logs on the calling thread (the test client runs the app there)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.thread = threading.get_ident()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.records.append(record)
+
+
+@contextmanager
+def _app_errors() -> Iterator[list[logging.LogRecord]]:
+    # the whole package, not only security.py's handler: a swallowed listener failure counts too
+    logger = logging.getLogger("martingale")
+    handler = _ErrorLog()
+    logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        logger.removeHandler(handler)
+
+
 class CheckedClient(FlaskClient):
-    """A test client that checks every reply: never a traceback, and JSON on every /api path."""
+    """A test client that checks every reply: no unexpected failure, and JSON on every /api path.
+
+    The app turns any unexpected exception into a JSON 500 and logs it, so a traceback never reaches
+    a body: what gives a failure away is that status and the error the app logs. A test that
+    provokes one on purpose wraps the request in ``expect_unhandled_error()``.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._expected: list | None = None
+
+    @contextmanager
+    def expect_unhandled_error(self) -> Iterator[list]:
+        """Allow unexpected failures inside the block, and require one: yields the failed replies."""
+        self._expected = failures = []
+        try:
+            yield failures
+        finally:
+            self._expected = None
+        assert failures, "an unhandled error was expected, but every request succeeded"
 
     def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        response = super().open(*args, **kwargs)
+        with _app_errors() as errors:
+            response = super().open(*args, **kwargs)
+        request = response.request
+        failed = errors or response.status_code == 500
+        if self._expected is not None:
+            if failed:
+                self._expected.append(response)
+        else:
+            assert not failed, (
+                f"{request.method} {request.path} failed unexpectedly "
+                f"({response.status_code}):\n" + _formatted(errors)
+            )
         body = response.get_data(as_text=True)
         assert "Traceback" not in body, body
-        request = response.request
         if request.path.startswith("/api/") and request.method != "OPTIONS":
             assert response.mimetype == "application/json", (request.path, response.mimetype)
         return response
+
+
+def _formatted(records: list[logging.LogRecord]) -> str:
+    formatter = logging.Formatter("%(name)s: %(message)s")
+    return "\n".join(formatter.format(r) for r in records) or "(nothing logged)"
 
 
 def assert_error(response, status: int, code: str) -> dict:

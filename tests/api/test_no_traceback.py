@@ -1,4 +1,4 @@
-"""The whole surface, once more: no reply is ever a traceback."""
+"""The whole surface, once more: no reply is ever a traceback or an unexpected failure."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from .helpers import API, bearer, register
 
 
 def test_no_reply_ever_contains_a_traceback(client, game, clock):
-    """CheckedClient asserts it on every reply; this walks every route once, good and bad."""
+    """CheckedClient fails any unexpected error; this walks every route once, good and bad."""
     asset = new_asset(game)
     alice = register(client)
     auth_headers = bearer(alice)

@@ -334,7 +334,8 @@ def test_an_unexpected_failure_is_a_documented_500(client, game, monkeypatch):
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(reports, "tape", boom)
-    r = call(client, "get", "/api/v1/tape", 500)
+    with client.expect_unhandled_error():
+        r = call(client, "get", "/api/v1/tape", 500)
     assert "secret internals" not in r.get_data(as_text=True)
 
 
