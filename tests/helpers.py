@@ -94,4 +94,6 @@ def race(n, work):
         t.start()
     for t in threads:
         t.join(120)
+    # a thread still running would leave None behind, which reads like a result
+    assert not any(t.is_alive() for t in threads), "a racer was still running after 120 s"
     return results
