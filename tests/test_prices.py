@@ -162,7 +162,7 @@ def test_with_zero_drift_the_price_is_a_martingale():
         s100 = path.price(n_steps)
         assert path.price(n_steps - 1) != s100  # the 100th step really happened
         ratios.append(s100 / p.initial_price)
-    assert len(ratios) == n_paths
+    assert len(set(ratios)) == n_paths  # independent paths: no two end at the same price
     r = np.array(ratios)
     mean, se = r.mean(), r.std(ddof=1) / math.sqrt(n_paths)
     assert 0.25 < r.std(ddof=1) < 0.37  # theory: sqrt(exp(0.09) - 1) ~= 0.307
