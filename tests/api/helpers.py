@@ -24,7 +24,7 @@ ERROR_KEYS = {"code", "message"}
 
 
 class _ErrorLog(logging.Handler):
-    """Collects the errors the app logs on the calling thread (the test client runs the app there)."""
+    """Collects the errors logged on the calling thread, where the test client runs the app."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
@@ -62,7 +62,7 @@ class CheckedClient(FlaskClient):
 
     @contextmanager
     def expect_unhandled_error(self) -> Iterator[list]:
-        """Allow unexpected failures inside the block, and require one: yields the failed replies."""
+        """Allow unexpected failures inside the block and require one; yields the failed replies."""
         self._expected = failures = []
         try:
             yield failures
