@@ -18,13 +18,13 @@ import psycopg
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import text
 
 from martingale import create_app
 from martingale.clock import ManualClock
-from martingale.config import load_config
 from martingale.game import Game, game_of
 from martingale.reconcile import format_report, reconcile
+
+from .helpers import make_config
 
 PG_URL = os.environ.get(
     "MARTINGALE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -33,25 +33,6 @@ TABLES = (
     "postings, journal_entries, trades, settlements, holdings, price_ticks, assets, "
     "symbol_leases, players, engine_beats"
 )
-
-# Short lifetimes through configuration, never by patching code.
-TEST_ENV = {
-    "SECRET_KEY": "test",
-    "INITIAL_CASH": "100000",
-    "MARTINGALE_POOL_SIZE": "4",
-    "MARTINGALE_TICK_SECONDS": "1",
-    "MARTINGALE_LIFETIME_MIN_SECONDS": "30",
-    "MARTINGALE_LIFETIME_MAX_SECONDS": "120",
-    "MARTINGALE_LIFETIME_MEAN_SECONDS": "60",
-    "MARTINGALE_WORTHLESS_PRICE": "0.01",
-    # real scrypt, cheaper parameters: tests register hundreds of accounts
-    "MARTINGALE_PASSWORD_HASH": "scrypt:1024:8:1",
-}
-
-
-def make_config(url: str, **overrides: object) -> dict[str, object]:
-    env = dict(TEST_ENV, DATABASE_URL=url)
-    return load_config(env, TESTING=True, MARTINGALE_CLOCK=ManualClock(), **overrides)
 
 
 def _pg_reachable() -> bool:
@@ -129,9 +110,3 @@ def game(app: Flask, request: pytest.FixtureRequest) -> Iterator[Game]:
 def clock(game: Game) -> ManualClock:
     assert isinstance(game.clock, ManualClock)
     return game.clock
-
-
-def execute(game: Game, sql: str, **params: object) -> list[tuple]:
-    with game.database.begin() as conn:
-        result = conn.execute(text(sql), params)
-        return [tuple(r) for r in result.all()] if result.returns_rows else []

@@ -1,4 +1,4 @@
-"""Story-sized helpers: an asset with chosen parameters, a player, a trade."""
+"""Story-sized helpers: the test configuration, an asset, a player, a trade, raw SQL, a race."""
 
 from __future__ import annotations
 
@@ -6,14 +6,45 @@ import itertools
 import threading
 from decimal import Decimal
 
+from sqlalchemy import text
+
 from martingale import accounts, trading
 from martingale.asset_manager import Draw, create_asset
+from martingale.clock import ManualClock
+from martingale.config import load_config
 from martingale.game import Game
 from martingale.models import Asset
 from martingale.money import PRICE_SCALE
 from martingale.transaction_utils import run_in_transaction
 
 _keys = itertools.count()
+
+# Short lifetimes through configuration, never by patching code.
+TEST_ENV = {
+    "SECRET_KEY": "test",
+    "INITIAL_CASH": "100000",
+    "MARTINGALE_POOL_SIZE": "4",
+    "MARTINGALE_TICK_SECONDS": "1",
+    "MARTINGALE_LIFETIME_MIN_SECONDS": "30",
+    "MARTINGALE_LIFETIME_MAX_SECONDS": "120",
+    "MARTINGALE_LIFETIME_MEAN_SECONDS": "60",
+    "MARTINGALE_WORTHLESS_PRICE": "0.01",
+    # real scrypt, cheaper parameters: tests register hundreds of accounts
+    "MARTINGALE_PASSWORD_HASH": "scrypt:1024:8:1",
+}
+
+
+def make_config(url: str, **overrides: object) -> dict[str, object]:
+    """The test configuration on the database at ``url``, with a clock of its own."""
+    env = dict(TEST_ENV, DATABASE_URL=url)
+    return load_config(env, TESTING=True, MARTINGALE_CLOCK=ManualClock(), **overrides)
+
+
+def execute(game: Game, sql: str, **params: object) -> list[tuple]:
+    """Raw SQL in a transaction of its own: the rows it returns, if any."""
+    with game.database.begin() as conn:
+        result = conn.execute(text(sql), params)
+        return [tuple(r) for r in result.all()] if result.returns_rows else []
 
 
 def new_asset(
@@ -63,4 +94,6 @@ def race(n, work):
         t.start()
     for t in threads:
         t.join(120)
+    # a thread still running would leave None behind, which reads like a result
+    assert not any(t.is_alive() for t in threads), "a racer was still running after 120 s"
     return results

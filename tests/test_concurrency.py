@@ -18,7 +18,8 @@ from martingale import errors
 from martingale.models import Holding, Player, Settlement, Trade
 from martingale.money import USD_SCALE, value_ceil
 from martingale.reconcile import reconcile
-from martingale.settlement import settle_asset
+from martingale.settlement import SettlementReport, settle_asset
+from martingale.trading import TradeResult
 from martingale.transaction_utils import read
 
 from .helpers import new_asset, new_player, race, trade
@@ -36,8 +37,12 @@ def test_32_buys_of_40_percent_each_exactly_two_succeed(game):
     alice = new_player(game)
     results = race(THREADS, lambda i: trade(game, alice, "buy", asset.symbol, "400"))
     assert outcome(results) == {"TradeResult": 2, "insufficient_funds": THREADS - 2}
+    bought = [r for r in results if isinstance(r, TradeResult)]
     player = read(game.database, lambda s: s.get(Player, alice))
-    assert player.cash == GRANT - 2 * 40_000 * USD_SCALE >= 0
+    # exactly the two winners paid, each the full $40,000: no lost update, no double charge
+    assert player.cash == GRANT - sum(r.total for r in bought) == GRANT - 2 * 40_000 * USD_SCALE
+    holding = read(game.database, lambda s: s.get(Holding, (alice, asset.id)))
+    assert (holding.quantity, holding.cost_basis) == (800 * 10**8, 80_000 * USD_SCALE)
     # the game fixture then reconciles the books
 
 
@@ -146,18 +151,34 @@ def test_two_settlers_racing_settle_once(game, clock):
 
 def test_a_trade_racing_a_settlement_is_either_settled_or_refused(game, clock):
     """Buys that commit before the settlement flips are settled; later ones are refused."""
-    for _round in range(3):
+    for _round, head_start in enumerate((0, 0.01, 0.05)):
         asset = new_asset(game, lifetime_s="1", volatility="0.0001")
         player = new_player(game, f"racer{_round}")
         clock.advance(0.999)
 
-        def work(i, asset=asset, player=player):
+        def work(i, asset=asset, player=player, head_start=head_start):
             if i == 0:
+                # a head start growing by round: none, some, then all of the buys beat the flip
+                time.sleep(head_start)
                 clock.advance(0.001)
                 return settle_asset(game, asset.id)
             return trade(game, player, "buy", asset.symbol, "1")
 
-        race(6, work)
+        settled, *buys = race(6, work)
+        # the settler always finds the asset due: it settles it, and only it ever does
+        assert isinstance(settled, SettlementReport), settled
+        assert settle_asset(game, asset.id) is None
+        bought = [b for b in buys if isinstance(b, TradeResult)]
+        refused = [b for b in buys if isinstance(b, errors.MartingaleError)]
+        assert len(bought) + len(refused) == len(buys), buys  # nothing else, no crash
+        assert {e.code for e in refused} <= {"asset_not_tradable"}, refused
+        assert all(b.tick < asset.end_tick for b in bought), bought
+        # whatever was bought before the flip is settled, all of it and only it
+        quantity = sum(b.quantity for b in bought)
+        assert (settled.holders, settled.quantity) == ((1, quantity) if bought else (0, 0))
+        query = select(Settlement).where(Settlement.asset_id == asset.id)
+        rows = read(game.database, lambda s, q=query: s.scalars(q).all())
+        assert [(r.player_id, r.quantity) for r in rows] == ([(player, quantity)] if bought else [])
         held = read(game.database, lambda s, a=asset, p=player: s.get(Holding, (p, a.id)))
         assert held is None or held.quantity == 0
 
@@ -167,7 +188,7 @@ def _buy_in_another_process(url, player, symbol, barrier, results):
     from martingale import create_app
     from martingale.game import game_of
 
-    from .conftest import make_config
+    from .helpers import make_config
 
     game = game_of(create_app(make_config(url)))
     barrier.wait()

@@ -20,8 +20,7 @@ from martingale.reconcile import reconcile
 from martingale.settlement import settle_asset
 from martingale.transaction_utils import read, run_in_transaction
 
-from .conftest import execute
-from .helpers import new_asset, new_player, trade
+from .helpers import execute, new_asset, new_player, trade
 
 GRANT = 100_000 * USD_SCALE
 

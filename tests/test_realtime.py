@@ -15,8 +15,7 @@ from martingale.models import Trade
 from martingale.money import price as fmt_price
 from martingale.transaction_utils import read
 
-from .conftest import execute
-from .helpers import new_asset
+from .helpers import execute, new_asset
 
 PASSWORD = "password123"
 PUBLIC = {"prices", "asset_born", "asset_expired", "asset_settled", "tape"}

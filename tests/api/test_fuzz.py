@@ -6,8 +6,9 @@ and refresh tokens are counted, and the fuzzing player's cash and postings compa
 request. The books still reconcile after each test (the ``game`` fixture).
 
 The rate limiter's counters are cleared before each example so the fuzzer reaches the handlers;
-429 replies are covered in test_api and test_openapi. Nothing is filtered out: inputs that once
-crashed the server (huge exponents, NUL, lone surrogates) are regression tests in test_api.
+429 replies are covered in test_auth and test_openapi. Nothing is filtered out: inputs that once
+crashed the server (huge exponents, NUL, lone surrogates) are regression tests in
+test_crash_regressions.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from martingale.extensions import limiter
 from martingale.models import AuthSession, Player, Posting, RefreshToken, Trade
 from martingale.transaction_utils import read
 
-from .helpers import new_asset, trade
-from .test_api import API, PASSWORD, CheckedClient
-from .test_openapi import validate_response
+from ..helpers import new_asset, trade
+from .helpers import API, PASSWORD
+from .openapi_spec import validate_response
 
 FUZZ = settings(
     max_examples=100,
@@ -159,12 +160,6 @@ def check(response, method: str, template: str, before, after) -> None:
 
 
 # -- fixtures: a small market and a player with a position and a used key ---------------------
-
-
-@pytest.fixture
-def client(app, game):
-    app.test_client_class = CheckedClient
-    return app.test_client()
 
 
 @pytest.fixture
