@@ -19,17 +19,15 @@ export const state = {
   firstLivePriceAt: null,
 };
 
-const listeners = new Map();
+// The platform's EventTarget carries the topics: a listener that throws is reported and the rest still run.
+const bus = new EventTarget();
 
 export function on(topic, fn) {
-  if (!listeners.has(topic)) listeners.set(topic, new Set());
-  listeners.get(topic).add(fn);
+  bus.addEventListener(topic, (e) => fn(e.detail));
 }
 
 export function emit(topic, payload) {
-  for (const fn of listeners.get(topic) || []) {
-    try { fn(payload); } catch (err) { console.error(`listener for ${topic} failed`, err); }
-  }
+  bus.dispatchEvent(new CustomEvent(topic, { detail: payload }));
 }
 
 /** The server's clock now: the last tick's time plus what elapsed locally, at most one tick. */
