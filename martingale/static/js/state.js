@@ -15,7 +15,7 @@ export const state = {
   tickSeq: null,
   serverTime: null, // ms of the last tick's server time
   serverTimeAt: 0, // performance.now() when it arrived
-  connected: false,
+  connected: null, // null until the socket first connects or fails
   firstLivePriceAt: null,
 };
 

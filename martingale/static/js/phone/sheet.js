@@ -1,9 +1,9 @@
 // The phone's buy/sell sheet: price, cash or holding, max quantity and a live estimated cost.
-import { $, setText } from "./dom.js";
-import * as fmt from "./format.js";
-import { state, holding } from "./state.js";
-import { placeTrade } from "./trade.js";
-import { quantityProblem, maxOrderQuantity, orderValue } from "./order.js";
+import { $, setText } from "../dom.js";
+import * as fmt from "../format.js";
+import { state, on, holding } from "../state.js";
+import { placeTrade } from "../trade.js";
+import { quantityProblem, maxOrderQuantity, orderValue } from "../order.js";
 
 let dialog;
 let side = "buy";
@@ -12,7 +12,6 @@ let symbol = null;
 function el(name) { return $(`[data-sheet="${name}"]`, dialog); }
 
 export function openSheet(newSide, newSymbol) {
-  dialog = $("#m-sheet");
   side = newSide;
   symbol = newSymbol;
   const input = $("#m-sheet-qty", dialog);
@@ -36,7 +35,7 @@ function setError(message) {
 }
 
 /** Live figures while the sheet is open. */
-export function refreshSheet() {
+function refreshSheet() {
   if (!dialog?.open) return;
   const asset = state.assets.get(symbol);
   const held = holding(symbol);
@@ -49,7 +48,8 @@ export function refreshSheet() {
   setText(el("estimate"), worth === null ? "—" : fmt.usd(worth));
 }
 
-function wire() {
+/** Wire the sheet once; while open it follows every tick, whichever layout is on screen. */
+export function initSheet() {
   dialog = $("#m-sheet");
   const input = $("#m-sheet-qty", dialog);
   input.addEventListener("input", () => { setError(null); refreshSheet(); });
@@ -73,7 +73,5 @@ function wire() {
       button.disabled = false;
     }
   });
+  on("tick", refreshSheet);
 }
-
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wire);
-else wire();

@@ -1,11 +1,11 @@
 // The desktop trade form: symbol (kept in step with the live assets), side, quantity, estimates.
-import { $, h, fill, setText } from "./dom.js";
-import * as fmt from "./format.js";
-import { atoms, USD } from "./decimal.js";
-import { state, holding } from "./state.js";
-import { placeTrade } from "./trade.js";
-import { quantityProblem, maxOrderQuantity, orderValue } from "./order.js";
-import { confirmSellEverything } from "./confirm.js";
+import { $, h, fill, setText } from "../dom.js";
+import * as fmt from "../format.js";
+import { atoms, USD } from "../decimal.js";
+import { state, holding } from "../state.js";
+import { placeTrade } from "../trade.js";
+import { quantityProblem, maxOrderQuantity, orderValue } from "../order.js";
+import { confirmSellEverything } from "../confirm.js";
 
 export function tradeForm(form) {
   const symbol = $("#trade-symbol", form);
