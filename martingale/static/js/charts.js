@@ -12,8 +12,6 @@ if (Chart) {
   Chart.defaults.borderColor = GRID;
 }
 
-export const available = Boolean(Chart);
-
 function yTick(kind) {
   return kind === "usd" ? (v) => usd(v) : (v) => price(v);
 }

@@ -1,7 +1,7 @@
 // The one store: assets with their price history, the portfolio, trade lists. Publishes changes.
 import { atoms, value, toNumber, USD } from "./decimal.js";
 
-export const MAX_POINTS = 300;
+const MAX_POINTS = 300;
 
 export const state = {
   username: "",
