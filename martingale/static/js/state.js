@@ -1,5 +1,6 @@
 // The one store: assets with their price history, the portfolio, trade lists. Publishes changes.
 import { atoms, value, toNumber, USD } from "./decimal.js";
+import { color } from "./theme.js";
 
 const MAX_POINTS = 300;
 
@@ -53,7 +54,7 @@ export function addAsset(q) {
     return existing;
   }
   const asset = {
-    id: q.id, symbol: q.symbol, color: q.color || "#4c9dff",
+    id: q.id, symbol: q.symbol, color: q.color || color("accent"),
     price: q.price, prevPrice: q.price, initial: q.initial_price || q.price,
     drift: q.drift, volatility: q.volatility,
     bornAt: Date.parse(q.born_at), expiresAt: Date.parse(q.expires_at),
