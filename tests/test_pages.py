@@ -1,10 +1,14 @@
 """Account pages over a browser-like client: forms, field errors, CSRF, cookie session lifetime."""
 
 import re
+from decimal import Decimal
 
 import pytest
 
+from martingale import create_app
 from martingale.web import VENDOR
+
+from .conftest import make_config
 
 API = "/api/v1"
 
@@ -34,6 +38,15 @@ def register(client, name="alice", password="password123", confirm=None):
 def test_the_dashboard_asks_for_a_login(client, game):
     r = client.get("/")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_the_login_page_offers_the_configured_initial_cash(database_url):
+    app = create_app(make_config(database_url, INITIAL_CASH=Decimal("2500.5")))
+    try:
+        page = app.test_client().get("/login").get_data(as_text=True)
+    finally:
+        app.extensions["martingale"].engine.dispose()
+    assert "get $2,500.50 of play money" in page and "100,000" not in page
 
 
 def test_registering_signs_in_with_a_lasting_httponly_cookie(client, game):

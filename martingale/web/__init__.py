@@ -1,5 +1,7 @@
 """Pages: the trading dashboard, account forms, and the health probes. Thin: read, render."""
 
+from flask import current_app
+
 # importing the page modules registers their routes on the blueprint
 from . import auth_pages, pages
 from .blueprint import bp
@@ -22,3 +24,11 @@ VENDOR = {
 @bp.app_context_processor
 def vendor_scripts() -> dict[str, object]:
     return {"vendor": VENDOR}
+
+
+@bp.app_context_processor
+def game_terms() -> dict[str, object]:
+    """What a newcomer is granted (INITIAL_CASH, a Decimal), grouped: "100,000" or "2,500.50"."""
+    cash = current_app.config["INITIAL_CASH"]
+    whole = cash == cash.to_integral_value()
+    return {"initial_cash": f"{cash:,.0f}" if whole else f"{cash:,.2f}"}

@@ -193,6 +193,39 @@ def test_phone_cards_sheet_overview_and_settle(game, market, open_page) -> None:
     print(f"phone account screenshot: {screenshot(page, 'phone-account.png')}")
 
 
+def test_only_the_layout_on_screen_is_drawn(game, market, open_page) -> None:
+    page = open_page(DESKTOP)
+    register(page, market.url, "resizer")
+    desk_tick = page.locator('.desk [data-role="tick"]')
+    phone_value = page.locator('.phone [data-m="value"]')
+    before = tick(page)
+    page.wait_for_function(f"Number(document.getElementById('app').dataset.tick) > {before + 2}")
+    expect(desk_tick).to_have_text(re.compile(r"^\d+$"))
+    # ticks went by, and the hidden phone layout was never drawn
+    expect(phone_value).to_have_text("—")
+    expect(page.locator(".m-card")).to_have_count(0)
+
+    # crossing the breakpoint draws the phone layout in full from the current state
+    page.set_viewport_size(PHONE["viewport"])
+    expect(page.locator(".phone")).to_be_visible()
+    expect(phone_value).to_have_text(re.compile(r"^\$[\d,]+\.\d\d$"))
+    expect(page.locator(".m-card").first.locator(".m-price")).to_have_text(re.compile(r"^\$\d"))
+    expect(page.locator("#m-leaders-table tbody tr").first).to_contain_text("resizer")
+    # while the desktop, now hidden, stands still
+    frozen = desk_tick.text_content()
+    now = tick(page)
+    page.wait_for_function(f"Number(document.getElementById('app').dataset.tick) > {now + 2}")
+    expect(desk_tick).to_have_text(frozen)
+
+    # and back: the desktop catches up with the ticks it missed
+    page.set_viewport_size(DESKTOP["viewport"])
+    expect(page.locator(".desk")).to_be_visible()
+    page.wait_for_function(
+        "Number(document.querySelector('.desk [data-role=\"tick\"]').textContent)"
+        f" > {int(frozen)} + 2"
+    )
+
+
 def test_first_minute_makes_no_polling_requests(game, market, open_page) -> None:
     page = open_page(DESKTOP)
     register(page, market.url, "watcher")

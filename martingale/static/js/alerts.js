@@ -7,10 +7,12 @@ const WARN_S = 120;
 const SNOOZE_MS = 60_000;
 const snoozed = new Map(); // symbol -> performance.now() until which it stays quiet
 
+/** Warn from the loaded state now, then on every change. */
 export function init() {
   on("second", check);
   on("tick", check);
   on("portfolio", check);
+  check();
 }
 
 function check() {

@@ -1,16 +1,12 @@
-// REST API v1 over the session cookie: JSON in, JSON out, CSRF header on writes.
+// REST API v1 over the session cookie: JSON reads (trades go over the socket).
 const BASE = "/api/v1";
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
     this.status = status;
     this.code = code;
   }
-}
-
-function csrfToken() {
-  return document.querySelector('meta[name="csrf-token"]')?.content || "";
 }
 
 async function request(path, options = {}) {
@@ -33,11 +29,4 @@ async function request(path, options = {}) {
 
 export function get(path) {
   return request(path);
-}
-
-/** POST with the CSRF token from the page's meta tag, and an optional Idempotency-Key. */
-export function post(path, body, idempotencyKey) {
-  const headers = { "Content-Type": "application/json", "X-CSRFToken": csrfToken() };
-  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
-  return request(path, { method: "POST", headers, body: JSON.stringify(body) });
 }

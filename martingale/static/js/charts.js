@@ -1,18 +1,16 @@
 // Chart.js helpers: time on a linear axis (local zone, no adapter), doughnuts, the avg-cost line.
 import { time, stamp, usd, price } from "./format.js";
+import { color, alpha } from "./theme.js";
 
 const Chart = window.Chart;
-const GRID = "rgba(147,160,176,0.12)";
-const TEXT = "#93a0b0";
+const GRID = alpha(color("muted"), 0.12);
 
 if (Chart) {
-  Chart.defaults.color = TEXT;
+  Chart.defaults.color = color("muted");
   Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
   Chart.defaults.font.size = 11;
   Chart.defaults.borderColor = GRID;
 }
-
-export const available = Boolean(Chart);
 
 function yTick(kind) {
   return kind === "usd" ? (v) => usd(v) : (v) => price(v);
@@ -67,7 +65,7 @@ export function avgCostSeries(avgCost, data) {
   const y = Number(avgCost);
   const x0 = data[0].x;
   const x1 = data[data.length - 1].x;
-  return series(`Avg cost ${price(avgCost)}`, "#00d4ff", [{ x: x0, y }, { x: x1, y }], { borderDash: [6, 4], borderWidth: 1.4 });
+  return series(`Avg cost ${price(avgCost)}`, color("cyan"), [{ x: x0, y }, { x: x1, y }], { borderDash: [6, 4], borderWidth: 1.4 });
 }
 
 /** The allocation doughnut: cash plus one slice per holding. */
@@ -75,7 +73,7 @@ export function doughnut(canvas) {
   if (!Chart) return null;
   return new Chart(canvas, {
     type: "doughnut",
-    data: { labels: [], datasets: [{ data: [], backgroundColor: [], borderColor: "#171d26", borderWidth: 2 }] },
+    data: { labels: [], datasets: [{ data: [], backgroundColor: [], borderColor: color("panel"), borderWidth: 2 }] },
     options: {
       animation: false,
       responsive: true,

@@ -1,6 +1,6 @@
 // Exact decimal arithmetic on the API's decimal strings, with BigInt atoms (never floats).
 export const QTY = 8;
-export const PRICE = 8;
+const PRICE = 8;
 export const USD = 6;
 
 const TEN = 10n;

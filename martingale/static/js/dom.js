@@ -1,4 +1,6 @@
-// Building DOM nodes: text content and attributes only, never HTML strings.
+// Building and updating DOM nodes: text content and attributes only, never HTML strings.
+import { color, alpha } from "./theme.js";
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, val] of Object.entries(attrs)) {
@@ -47,6 +49,12 @@ export function assetColor(el, color) {
   return el;
 }
 
-const media = window.matchMedia("(max-width: 768px)");
-export function isPhone() { return media.matches; }
-export function onLayoutChange(fn) { media.addEventListener("change", fn); }
+const still = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+/** Flash el green (direction > 0) or red (< 0) for a moment: a price that just moved. */
+export function flash(el, direction) {
+  if (!direction || still.matches) return;
+  const tone = color(direction > 0 ? "up" : "down");
+  // a new flash replaces one still running, as the newest effect wins
+  el.animate([{ backgroundColor: alpha(tone, 0.16), color: tone }, { backgroundColor: "transparent" }], { duration: 600, easing: "ease-out" });
+}

@@ -3,6 +3,7 @@ import { atoms, text, toNumber, USD } from "./decimal.js";
 
 const money2 = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const money4 = new Intl.NumberFormat("en-US", { minimumFractionDigits: 4, maximumFractionDigits: 4 });
+const whole = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 const shortClock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dateTime = new Intl.DateTimeFormat(undefined, {
@@ -30,11 +31,23 @@ export function price(value) {
 
 /** A quantity with its real decimals: trailing zeros trimmed, never rounded. */
 export function qty(value) {
+  const { sign, units, frac } = qtyParts(value);
+  // a BigInt keeps every digit: Intl only adds the grouping
+  const grouped = /^\d+$/.test(units) ? whole.format(BigInt(units)) : units;
+  return `${sign}${grouped}${frac ? "." + frac : ""}`;
+}
+
+/** A quantity as an input value: real decimals, no grouping. */
+export function plainQty(value) {
+  const { sign, units, frac } = qtyParts(value);
+  return `${sign}${units}${frac ? "." + frac : ""}`;
+}
+
+function qtyParts(value) {
   const s = typeof value === "bigint" ? text(value, 8) : String(value);
-  const [whole, frac = ""] = s.split(".");
-  const trimmed = frac.replace(/0+$/, "");
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return trimmed ? `${grouped}.${trimmed}` : grouped;
+  const negative = s.startsWith("-");
+  const [units, frac = ""] = (negative ? s.slice(1) : s).split(".");
+  return { sign: negative ? "-" : "", units: units || "0", frac: frac.replace(/0+$/, "") };
 }
 
 /** "+1.23%" from a number of percent. */
@@ -88,9 +101,4 @@ export function urgency(seconds) {
   if (seconds < 300) return "t-soon";
   if (seconds < 900) return "t-near";
   return "t-far";
-}
-
-/** A quantity as an input value: real decimals, no grouping. */
-export function plainQty(value) {
-  return qty(value).replace(/,/g, "");
 }

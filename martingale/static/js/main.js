@@ -6,11 +6,11 @@ import {
   addOwn, fromTrade, fromSettlement, liveAccount,
 } from "./state.js";
 import * as toasts from "./toasts.js";
-import * as dashboard from "./dashboard.js";
-import * as mobile from "./mobile.js";
 import * as alerts from "./alerts.js";
-import { onLayoutChange } from "./dom.js";
 import * as fmt from "./format.js";
+import { mountLayouts } from "./layout.js";
+import { desktop } from "./desktop/index.js";
+import { phone } from "./phone/index.js";
 
 const MAX_PERFORMANCE_POINTS = 600;
 let app;
@@ -45,11 +45,7 @@ async function boot() {
   app = document.getElementById("app");
   state.username = app.dataset.username || "";
   toasts.init();
-  dashboard.init(app);
-  mobile.init(app);
-  alerts.init();
   wirePushes();
-  onLayoutChange(() => emit("layout"));
   for (const b of document.querySelectorAll('[data-action="refresh-leaders"]')) b.addEventListener("click", loadLeaders);
 
   try {
@@ -70,14 +66,8 @@ async function boot() {
     return;
   }
   ready = true;
-  emit("assets");
-  emit("portfolio");
-  emit("own");
-  emit("tape");
-  emit("leaders");
-  emit("performance");
-  emit("tick");
-  dashboard.start();
+  mountLayouts(app, { desktop, phone });
+  alerts.init();
   app.dataset.state = "ready";
   socket.connect();
   setInterval(() => emit("second"), 1000);

@@ -30,10 +30,6 @@ export function connect() {
   return socket;
 }
 
-export function isConnected() {
-  return Boolean(socket?.connected);
-}
-
 /** Emit a trade and wait for its acknowledgement; rejects on timeout or when not connected. */
 export function sendTrade(order, timeoutMs = 8000) {
   return new Promise((resolve, reject) => {

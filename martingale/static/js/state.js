@@ -1,7 +1,8 @@
 // The one store: assets with their price history, the portfolio, trade lists. Publishes changes.
 import { atoms, value, toNumber, USD } from "./decimal.js";
+import { color } from "./theme.js";
 
-export const MAX_POINTS = 300;
+const MAX_POINTS = 300;
 
 export const state = {
   username: "",
@@ -15,21 +16,19 @@ export const state = {
   tickSeq: null,
   serverTime: null, // ms of the last tick's server time
   serverTimeAt: 0, // performance.now() when it arrived
-  connected: false,
+  connected: null, // null until the socket first connects or fails
   firstLivePriceAt: null,
 };
 
-const listeners = new Map();
+// The platform's EventTarget carries the topics: a listener that throws is reported and the rest still run.
+const bus = new EventTarget();
 
 export function on(topic, fn) {
-  if (!listeners.has(topic)) listeners.set(topic, new Set());
-  listeners.get(topic).add(fn);
+  bus.addEventListener(topic, (e) => fn(e.detail));
 }
 
 export function emit(topic, payload) {
-  for (const fn of listeners.get(topic) || []) {
-    try { fn(payload); } catch (err) { console.error(`listener for ${topic} failed`, err); }
-  }
+  bus.dispatchEvent(new CustomEvent(topic, { detail: payload }));
 }
 
 /** The server's clock now: the last tick's time plus what elapsed locally, at most one tick. */
@@ -55,7 +54,7 @@ export function addAsset(q) {
     return existing;
   }
   const asset = {
-    id: q.id, symbol: q.symbol, color: q.color || "#4c9dff",
+    id: q.id, symbol: q.symbol, color: q.color || color("accent"),
     price: q.price, prevPrice: q.price, initial: q.initial_price || q.price,
     drift: q.drift, volatility: q.volatility,
     bornAt: Date.parse(q.born_at), expiresAt: Date.parse(q.expires_at),

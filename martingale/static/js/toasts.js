@@ -1,5 +1,6 @@
 // Toasts in an aria-live region: info, success, warning, error. An id replaces the same toast.
 import { h } from "./dom.js";
+import { isPhone } from "./layout.js";
 
 const ICON = { info: "ℹ", success: "✓", warning: "⚠", error: "✕" };
 const open = new Map(); // id -> toast handle
@@ -44,7 +45,7 @@ export function toast({ id, kind = "info", title, message, timeout = 4500, onClo
   if (timeout > 0) timer = setTimeout(() => handle.close(), timeout);
   if (id) open.set(id, handle);
   region.prepend(el);
-  const limit = window.matchMedia("(max-width: 768px)").matches ? 3 : 5;
+  const limit = isPhone() ? 3 : 5;
   while (region.children.length > limit) region.lastElementChild.remove();
   return handle;
 }

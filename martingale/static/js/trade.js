@@ -3,7 +3,7 @@ import { sendTrade, whenConnected } from "./socket.js";
 import { state, emit, setPortfolio, addOwn, fromTrade, holding } from "./state.js";
 import { toast } from "./toasts.js";
 import { qty, price } from "./format.js";
-import { atoms, QTY } from "./decimal.js";
+import { quantityProblem } from "./order.js";
 
 const retryKeys = new Map(); // "SYM|side|qty" -> key of an order that got no answer
 
@@ -14,15 +14,6 @@ function uuid() {
   b[8] = (b[8] & 0x3f) | 0x80;
   const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/** Why a quantity can't be sent, or null. Up to 8 decimals, more than zero. */
-export function quantityProblem(text) {
-  const s = String(text || "").trim();
-  if (!s) return "Enter a quantity.";
-  if (!/^\d{1,10}(\.\d{1,8})?$/.test(s) && !/^\.\d{1,8}$/.test(s)) return "Use a number with at most 8 decimal places.";
-  if (atoms(s, QTY) <= 0n) return "The quantity must be more than zero.";
-  return null;
 }
 
 async function attempt(order) {

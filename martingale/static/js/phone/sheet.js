@@ -1,9 +1,9 @@
 // The phone's buy/sell sheet: price, cash or holding, max quantity and a live estimated cost.
-import { $, setText } from "./dom.js";
-import * as fmt from "./format.js";
-import { value, maxQuantity } from "./decimal.js";
-import { state, holding } from "./state.js";
-import { placeTrade, quantityProblem } from "./trade.js";
+import { $, setText } from "../dom.js";
+import * as fmt from "../format.js";
+import { state, on, holding } from "../state.js";
+import { placeTrade } from "../trade.js";
+import { quantityProblem, maxOrderQuantity, orderValue } from "../order.js";
 
 let dialog;
 let side = "buy";
@@ -12,7 +12,6 @@ let symbol = null;
 function el(name) { return $(`[data-sheet="${name}"]`, dialog); }
 
 export function openSheet(newSide, newSymbol) {
-  dialog = $("#m-sheet");
   side = newSide;
   symbol = newSymbol;
   const input = $("#m-sheet-qty", dialog);
@@ -36,29 +35,27 @@ function setError(message) {
 }
 
 /** Live figures while the sheet is open. */
-export function refreshSheet() {
+function refreshSheet() {
   if (!dialog?.open) return;
   const asset = state.assets.get(symbol);
   const held = holding(symbol);
-  const cash = state.portfolio?.cash ?? "0";
-  const q = $("#m-sheet-qty", dialog).value.trim();
+  const worth = orderValue(symbol, $("#m-sheet-qty", dialog).value.trim());
   setText(el("price"), asset ? fmt.price(asset.price) : "expired");
   setText(el("have-label"), side === "buy" ? "Available cash" : "You hold");
-  setText(el("have"), side === "buy" ? fmt.usd(cash) : fmt.qty(held?.quantity ?? "0"));
-  setText(el("max"), fmt.qty(side === "buy" ? (asset ? maxQuantity(cash, asset.price) : "0") : (held?.quantity ?? "0")));
+  setText(el("have"), side === "buy" ? fmt.usd(state.portfolio?.cash ?? "0") : fmt.qty(held?.quantity ?? "0"));
+  setText(el("max"), fmt.qty(maxOrderQuantity(side, symbol)));
   setText(el("est-label"), side === "buy" ? "Estimated cost" : "Estimated proceeds");
-  setText(el("estimate"), asset && q && !quantityProblem(q) ? fmt.usd(value(q, asset.price)) : "—");
+  setText(el("estimate"), worth === null ? "—" : fmt.usd(worth));
 }
 
-function wire() {
+/** Wire the sheet once; while open it follows every tick, whichever layout is on screen. */
+export function initSheet() {
   dialog = $("#m-sheet");
   const input = $("#m-sheet-qty", dialog);
   input.addEventListener("input", () => { setError(null); refreshSheet(); });
   $('[data-sheet-action="cancel"]', dialog).addEventListener("click", () => dialog.close());
   $('[data-sheet-action="max"]', dialog).addEventListener("click", () => {
-    const asset = state.assets.get(symbol);
-    const max = side === "buy" ? (asset ? maxQuantity(state.portfolio?.cash ?? "0", asset.price) : "0") : (holding(symbol)?.quantity ?? "0");
-    input.value = fmt.plainQty(max);
+    input.value = fmt.plainQty(maxOrderQuantity(side, symbol));
     refreshSheet();
   });
   $("#m-sheet-form", dialog).addEventListener("submit", async (e) => {
@@ -76,7 +73,5 @@ function wire() {
       button.disabled = false;
     }
   });
+  on("tick", refreshSheet);
 }
-
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wire);
-else wire();

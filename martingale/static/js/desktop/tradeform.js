@@ -1,10 +1,11 @@
 // The desktop trade form: symbol (kept in step with the live assets), side, quantity, estimates.
-import { $, h, fill, setText } from "./dom.js";
-import * as fmt from "./format.js";
-import { value, maxQuantity, atoms, USD } from "./decimal.js";
-import { state, holding } from "./state.js";
-import { placeTrade, quantityProblem } from "./trade.js";
-import { confirmSellEverything } from "./confirm.js";
+import { $, h, fill, setText } from "../dom.js";
+import * as fmt from "../format.js";
+import { atoms, USD } from "../decimal.js";
+import { state, holding } from "../state.js";
+import { placeTrade } from "../trade.js";
+import { quantityProblem, maxOrderQuantity, orderValue } from "../order.js";
+import { confirmSellEverything } from "../confirm.js";
 
 export function tradeForm(form) {
   const symbol = $("#trade-symbol", form);
@@ -26,16 +27,14 @@ export function tradeForm(form) {
     const asset = state.assets.get(symbol.value);
     const held = holding(symbol.value);
     const cash = state.portfolio?.cash ?? "0";
-    const q = quantity.value.trim();
+    const worth = orderValue(symbol.value, quantity.value.trim());
     setText(out("price"), asset ? fmt.price(asset.price) : "—");
     setText(out("held"), held ? fmt.qty(held.quantity) : "0");
     setText(out("cash"), fmt.usd(cash));
     setText(out("est-label"), side() === "buy" ? "Estimated cost" : "Estimated proceeds");
-    setText(out("estimate"), asset && q && !quantityProblem(q) ? fmt.usd(value(q, asset.price)) : "—");
-    const max = side() === "buy" ? (asset ? maxQuantity(cash, asset.price) : "0") : (held?.quantity ?? "0");
-    setText(out("max"), fmt.qty(max));
-    const over = side() === "buy" && asset && q && !quantityProblem(q) && value(q, asset.price) > atoms(cash, USD);
-    form.classList.toggle("over-budget", Boolean(over));
+    setText(out("estimate"), worth === null ? "—" : fmt.usd(worth));
+    setText(out("max"), fmt.qty(maxOrderQuantity(side(), symbol.value)));
+    form.classList.toggle("over-budget", side() === "buy" && worth !== null && worth > atoms(cash, USD));
     for (const b of form.querySelectorAll("button")) b.disabled = busy;
     form.querySelector('[data-side="sell"]').disabled = busy || !held;
     form.querySelector("#sell-everything").disabled = busy || !(state.portfolio?.holdings.length);
@@ -69,9 +68,7 @@ export function tradeForm(form) {
   symbol.addEventListener("change", refresh);
   form.addEventListener("change", (e) => { if (e.target.name === "side") refresh(); });
   $("#trade-max", form).addEventListener("click", () => {
-    const asset = state.assets.get(symbol.value);
-    const max = side() === "buy" ? (asset ? maxQuantity(state.portfolio?.cash ?? "0", asset.price) : "0") : (holding(symbol.value)?.quantity ?? "0");
-    quantity.value = fmt.plainQty(max);
+    quantity.value = fmt.plainQty(maxOrderQuantity(side(), symbol.value));
     showError(null);
     refresh();
   });

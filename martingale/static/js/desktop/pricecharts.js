@@ -1,0 +1,90 @@
+// The desktop's price charts: 1 to 4 panels, each drawing up to 8 symbols the player adds.
+import { h, fill, $, setText, assetColor } from "../dom.js";
+import * as fmt from "../format.js";
+import { state, sortedAssets } from "../state.js";
+import { lineChart, series } from "../charts.js";
+
+const MAX_SYMBOLS = 8;
+
+export function priceCharts(panel) {
+  const box = $("#price-charts", panel);
+  const count = $("#chart-count", panel);
+  const charts = []; // {el, chart, symbols: Set, select, tags, last}
+
+  function setCount(n) {
+    while (charts.length > n) {
+      const pc = charts.pop();
+      pc.chart?.destroy();
+      pc.el.remove();
+    }
+    const defaults = sortedAssets().map((a) => a.symbol);
+    while (charts.length < n) {
+      const pick = defaults[charts.length] ? [defaults[charts.length]] : [];
+      charts.push(makeChart(charts.length, pick));
+    }
+    box.dataset.count = String(n);
+    draw();
+  }
+
+  function makeChart(index, symbols) {
+    const id = `pc-${index}`;
+    const select = h("select", { id: `${id}-sym` });
+    const add = h("button", { type: "button", class: "ghost small", text: "Add" });
+    const clear = h("button", { type: "button", class: "ghost small", text: "Clear" });
+    const tags = h("ul", { class: "tags", "aria-label": "Symbols on this chart" });
+    const last = h("p", { class: "last-prices mono", "aria-live": "off" });
+    const canvas = h("canvas", { role: "img", "aria-label": `Price chart ${index + 1}` });
+    const el = h("div", { class: "price-chart" },
+      h("div", { class: "pc-head" },
+        h("label", { for: `${id}-sym`, class: "sr-only", text: `Symbol to add to chart ${index + 1}` }), select, add, clear, tags),
+      last, h("div", { class: "chart-box chart-price" }, canvas));
+    box.append(el);
+    const pc = { el, select, tags, last, chart: lineChart(canvas, { legend: true }), symbols: new Set(symbols) };
+    add.addEventListener("click", () => {
+      if (pc.select.value && pc.symbols.size < MAX_SYMBOLS) { pc.symbols.add(pc.select.value); renderTags(pc); draw(); }
+    });
+    clear.addEventListener("click", () => { pc.symbols.clear(); renderTags(pc); draw(); });
+    fillSelect(pc);
+    return pc;
+  }
+
+  /** The symbol choices follow the live assets; expired symbols leave the chart. */
+  function fillSelect(pc) {
+    const current = pc.select.value;
+    fill(pc.select, sortedAssets().map((a) => h("option", { value: a.symbol, text: a.symbol })));
+    if (state.assets.has(current)) pc.select.value = current;
+    for (const s of [...pc.symbols]) if (!state.assets.has(s)) pc.symbols.delete(s);
+    renderTags(pc);
+  }
+
+  function renderTags(pc) {
+    fill(pc.tags, [...pc.symbols].map((s) => {
+      const li = h("li", { class: "tag" }, h("span", { text: s }),
+        h("button", { type: "button", class: "tag-x", "aria-label": `Remove ${s} from chart`, text: "×",
+          onclick: () => { pc.symbols.delete(s); renderTags(pc); draw(); } }));
+      return assetColor(li, state.assets.get(s)?.color);
+    }));
+  }
+
+  function draw() {
+    for (const pc of charts) {
+      const assets = [...pc.symbols].map((s) => state.assets.get(s)).filter(Boolean);
+      setText(pc.last, assets.length ? assets.map((a) => `${a.symbol} ${fmt.price(a.price)}`).join("  ·  ") : "Pick a symbol and press Add.");
+      if (!pc.chart) continue;
+      pc.chart.data.datasets = assets.map((a) => series(a.symbol, a.color, a.history.slice()));
+      pc.chart.options.plugins.legend.display = assets.length > 1;
+      pc.chart.update("none");
+    }
+  }
+
+  count.addEventListener("change", () => setCount(Number(count.value)));
+
+  return {
+    /** Follow the live assets (the first call makes the charts the count asks for). */
+    render() {
+      if (!charts.length) setCount(Number(count.value));
+      for (const pc of charts) fillSelect(pc);
+    },
+    draw,
+  };
+}

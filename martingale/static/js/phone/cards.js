@@ -1,0 +1,133 @@
+// The phone's asset cards, one screen each, snapped as they scroll; the one in view is "current".
+import { h, $, setText, setTone, assetColor } from "../dom.js";
+import * as fmt from "../format.js";
+import { state, sortedAssets, secondsLeft, changePct, liveAccount, holding, stats } from "../state.js";
+import { lineChart, series, avgCostSeries } from "../charts.js";
+
+/** onCurrent() runs when another card becomes the current one. */
+export function assetCards(box, { onCurrent }) {
+  const cards = new Map(); // symbol -> {el, parts..., chart, visible, last}
+  let current = null;
+  const observer = new IntersectionObserver(onVisible, { root: box, threshold: [0, 0.6] });
+
+  function makeCard(asset) {
+    const p = {
+      sym: h("h2", { class: "m-sym", text: asset.symbol }),
+      stats: h("p", { class: "m-stats-line mono" }),
+      price: h("p", { class: "m-price mono" }),
+      change: h("p", { class: "m-change mono" }),
+      expiry: h("p", { class: "m-expiry mono" }),
+      position: h("p", { class: "m-position mono" }),
+      canvas: h("canvas", { role: "img", "aria-label": `${asset.symbol} price chart` }),
+    };
+    const el = h("article", { class: "m-card", "aria-label": asset.symbol, dataset: { symbol: asset.symbol } },
+      h("header", { class: "m-card-head" }, p.sym, p.stats),
+      h("div", { class: "m-quote" }, p.price, h("div", { class: "m-sub" }, p.change, p.expiry)),
+      p.position,
+      h("div", { class: "chart-box m-chart" }, p.canvas));
+    assetColor(el, asset.color);
+    return { el, ...p, chart: null, visible: false, last: null };
+  }
+
+  function update(asset) {
+    const c = cards.get(asset.symbol);
+    if (!c) return;
+    const dir = c.last === null ? 0 : Math.sign(Number(asset.price) - Number(c.last));
+    setText(c.price, fmt.price(asset.price));
+    if (dir) setTone(c.price, dir);
+    c.last = asset.price;
+    const ch = changePct(asset);
+    setText(c.change, `${fmt.arrow(Math.sign(ch))} ${fmt.pct(ch)}`);
+    setTone(c.change, Math.sign(ch));
+    const s = stats(asset);
+    setText(c.stats, `μ ${fmt.pct(s.mu, 2)} · σ ${Number.isFinite(s.sigma) ? s.sigma.toFixed(2) + "%" : "—"} · n ${s.n}`);
+    const held = holding(asset.symbol);
+    if (held) {
+      const pos = liveAccount().positions.find((x) => x.symbol === asset.symbol);
+      setText(c.position, `Position ${fmt.qty(held.quantity)} · avg ${fmt.price(held.avg_cost)} · P&L ${fmt.arrow(fmt.sign(pos.pnl))} ${fmt.signedUsd(pos.pnl)}`);
+      setTone(c.position, fmt.sign(pos.pnl));
+    } else {
+      setText(c.position, "No position");
+      setTone(c.position, 0);
+    }
+    c.el.classList.toggle("held", Boolean(held));
+    renderCountdown(c, asset);
+  }
+
+  function renderCountdown(c, asset) {
+    const left = secondsLeft(asset);
+    setText(c.expiry, left > 0 ? `Expires in ${fmt.countdown(left)}` : "Expired");
+    c.expiry.className = `m-expiry mono ${fmt.urgency(left)}`;
+  }
+
+  // a chart is made and drawn only for a card in view
+  function drawChart(c) {
+    const asset = state.assets.get(c.el.dataset.symbol);
+    if (!asset) return;
+    if (!c.chart) c.chart = lineChart(c.canvas, { compact: true });
+    if (!c.chart) return;
+    const data = asset.history.slice();
+    const sets = [series(asset.symbol, asset.color, data, { fill: "start", backgroundColor: `${asset.color}22` })];
+    const avg = avgCostSeries(holding(asset.symbol)?.avg_cost, data);
+    if (avg) sets.push(avg);
+    c.chart.data.datasets = sets;
+    c.chart.options.plugins.legend.display = Boolean(avg);
+    c.chart.update("none");
+  }
+
+  function onVisible(entries) {
+    for (const e of entries) {
+      const c = cards.get(e.target.dataset.symbol);
+      if (!c) continue;
+      c.visible = e.isIntersecting;
+      if (c.visible) drawChart(c);
+      if (e.intersectionRatio >= 0.6) { current = c.el.dataset.symbol; onCurrent(); }
+    }
+  }
+
+  function scrollTo(symbol, smooth = true) {
+    const c = cards.get(symbol);
+    if (!c) return;
+    current = symbol;
+    box.scrollTo({ top: c.el.offsetTop - box.offsetTop, behavior: smooth ? "smooth" : "auto" });
+    onCurrent();
+  }
+
+  box.addEventListener("keydown", (e) => {
+    const step = { ArrowDown: 1, PageDown: 1, ArrowUp: -1, PageUp: -1 }[e.key];
+    if (step === undefined) return;
+    e.preventDefault();
+    const list = sortedAssets().map((a) => a.symbol);
+    const j = Math.max(0, Math.min(list.length - 1, list.indexOf(current) + step));
+    scrollTo(list[j]);
+  });
+
+  return {
+    current: () => current,
+    scrollTo,
+    /** Cards equal to the live assets, in alphabetical order; the current one stays if live. */
+    render() {
+      for (const [symbol, c] of cards) {
+        if (!state.assets.has(symbol)) { observer.unobserve(c.el); c.chart?.destroy(); c.el.remove(); cards.delete(symbol); }
+      }
+      for (const asset of sortedAssets()) {
+        if (!cards.has(asset.symbol)) { const c = makeCard(asset); cards.set(asset.symbol, c); observer.observe(c.el); }
+        box.append(cards.get(asset.symbol).el);
+        update(asset);
+      }
+      if (!current || !state.assets.has(current)) current = sortedAssets()[0]?.symbol ?? null;
+      onCurrent();
+    },
+    /** Figures of every card, charts of those in view. */
+    refresh() {
+      for (const asset of state.assets.values()) update(asset);
+      for (const c of cards.values()) if (c.visible) drawChart(c);
+    },
+    countdowns() {
+      for (const [symbol, c] of cards) {
+        const asset = state.assets.get(symbol);
+        if (asset) renderCountdown(c, asset);
+      }
+    },
+  };
+}
