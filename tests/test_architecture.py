@@ -110,3 +110,15 @@ def test_the_resolver_sees_what_the_rules_forbid():
         "martingale.app",
         "martingale.api.access",
     }
+
+
+def test_test_modules_share_helpers_not_each_other():
+    """Shared test code lives in fixtures and helper modules, never in a test module or conftest."""
+    offenders = []
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                last = node.module.rsplit(".", 1)[-1]
+                if last == "conftest" or last.startswith("test_"):
+                    offenders.append(f"{path.name}: from {'.' * node.level}{node.module}")
+    assert not offenders, offenders

@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 
 from martingale import create_app
+from martingale.game import game_of
 from martingale.web import VENDOR
 
-from .conftest import make_config
+from .helpers import make_config
 
 API = "/api/v1"
 
@@ -45,7 +46,7 @@ def test_the_login_page_offers_the_configured_initial_cash(database_url):
     try:
         page = app.test_client().get("/login").get_data(as_text=True)
     finally:
-        app.extensions["martingale"].engine.dispose()
+        game_of(app).database.dispose()
     assert "get $2,500.50 of play money" in page and "100,000" not in page
 
 

@@ -8,7 +8,7 @@ import time
 from playwright.sync_api import expect
 
 from ..helpers import new_asset
-from .conftest import DESKTOP, PHONE, TICK_S, register, screenshot
+from .helpers import DESKTOP, PHONE, TICK_S, register, screenshot
 
 QTY_RE = re.compile(r"^\d[\d,]*(\.\d{1,8})?$")
 
