@@ -1,4 +1,6 @@
-"""Read models for players and the public: history, trades, settlements, performance, rankings."""
+"""Read models for players and the public: history, trades, settlements, performance.
+
+(The leaderboard is a read model of its own, computed by the engine: leaderboard.py.)"""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .game import Game, tick_time
 from .market import find_asset
-from .models import LIVE, Asset, Holding, Player, PriceTick, Settlement, Trade
+from .models import Asset, Player, PriceTick, Settlement, Trade
 from .money import value_floor
 from .trading import TradeResult, trade_result
 from .transaction_utils import read
@@ -104,41 +106,6 @@ def asset_settlements(game: Game, asset_id: int) -> list[SettlementRow]:
     """Every holder's settlement of one asset, by player."""
     query = select(Settlement).where(Settlement.asset_id == asset_id).order_by(Settlement.player_id)
     return read(game.database, lambda s: _settlement_rows(s, query))
-
-
-@dataclass(frozen=True)
-class Ranking:
-    rank: int
-    name: str
-    total_pnl: int
-
-
-def leaderboard(game: Game, limit: int) -> list[Ranking]:
-    """Total P&L against what each player was granted, open positions marked at the current tick."""
-
-    def work(session: Session) -> list[Ranking]:
-        now = game.clock.now()
-        prices = {
-            a.id: game.price_at(a, now)
-            for a in session.scalars(select(Asset).where(Asset.status == LIVE))
-        }
-        pnl = {
-            pid: (name, cash - granted)
-            for pid, name, cash, granted in session.execute(
-                select(Player.id, Player.username, Player.cash, Player.granted)
-            )
-        }
-        for pid, asset_id, quantity in session.execute(
-            select(Holding.player_id, Holding.asset_id, Holding.quantity).where(
-                Holding.quantity > 0, Holding.asset_id.in_(list(prices))
-            )
-        ):
-            name, value = pnl[pid]
-            pnl[pid] = (name, value + value_floor(quantity, prices[asset_id]))
-        ordered = sorted(pnl.values(), key=lambda item: (-item[1], item[0]))[:limit]
-        return [Ranking(i + 1, name, value) for i, (name, value) in enumerate(ordered)]
-
-    return read(game.database, work)
 
 
 @dataclass(frozen=True)

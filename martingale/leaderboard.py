@@ -1,0 +1,203 @@
+"""The leaderboard read model: ranked by the market engine, read cheaply by every web process.
+
+A ranking pass is one set-based statement: every player's cash - granted + open holdings marked at
+the current prices, ranked (best first, ties by who joined first) and written whole into
+``leaderboard_ranks`` with the pass's tick in ``leaderboard_passes``, in one transaction. The prices
+are not read from the database: the engine passes the ones it has just published (the in-process
+price paths), sent to the statement as a small VALUES list. A marked holding is worth
+``floor(quantity x price / 10^10)``, as a sale would pay (``muldiv``, exact beyond 64 bits).
+
+Readers never compute: the top N is an index range on ``rank``, the caller's own row a primary-key
+lookup, both in one snapshot, so a request costs the same with 100 players or 100,000.
+
+The engine runs a pass after each step's ``prices`` are published, as often as it costs at most a
+quarter of the tick: every tick while it is cheap, every few ticks when there are many players
+(``Ranker``). Each pass publishes ``leaderboard`` (the top ``PUSH_TOP``, display names only) on the
+event bus; the bridge broadcasts it, so pages never ask again after their first load.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from .game import Game
+from .models import LIVE, Asset, Holding, LeaderboardPass, LeaderboardRank, Player
+from .money import VALUE_DIVISOR
+from .transaction_utils import muldiv, read, run_in_transaction
+
+log = logging.getLogger(__name__)
+
+PUSH_TOP = 50  # rows in each ``leaderboard`` push: what the page shows
+MAX_TOP = 100  # the most GET /leaderboard serves
+PASS_SHARE = 0.25  # at most this share of the engine's time goes to ranking passes
+
+
+@dataclass(frozen=True)
+class Ranking:
+    rank: int
+    name: str
+    total_pnl: int  # USD atoms: value - granted
+    granted: int  # USD atoms: the baseline of the percent return
+
+
+@dataclass(frozen=True)
+class Board:
+    tick_seq: int | None  # the engine step the ranking was computed after; None before any pass
+    as_of: datetime | None
+    players: int  # how many players that pass ranked
+    top: tuple[Ranking, ...]
+    me: Ranking | None = None  # the caller's own row, when asked for and ranked
+
+
+def _ranking_select(prices: Mapping[int, int]) -> Select[*tuple[Any, ...]]:
+    """Every player's (id, rank, name, total P&L, granted), holdings marked at ``prices``."""
+    if prices:
+        quoted = union_all(
+            *(
+                select(
+                    literal(asset_id, Integer).label("asset_id"),
+                    literal(price, BigInteger).label("price"),
+                )
+                for asset_id, price in sorted(prices.items())
+            )
+        ).cte("quoted")
+    else:
+        quoted = (
+            select(literal(0, Integer).label("asset_id"), literal(0, BigInteger).label("price"))
+            .where(false())
+            .cte("quoted")
+        )
+    # driven by the quoted (live) assets through ix_holdings_asset_id: settled holdings, however
+    # many history has left, are never read
+    marked = (
+        select(
+            Holding.player_id.label("player_id"),
+            func.sum(muldiv(Holding.quantity, quoted.c.price, VALUE_DIVISOR)).label("value"),
+        )
+        .select_from(quoted)
+        .join(Holding, Holding.asset_id == quoted.c.asset_id)
+        .where(Holding.quantity > 0)
+        .group_by(Holding.player_id)
+        .cte("marked")
+    )
+    pnl = Player.cash - Player.granted + func.coalesce(marked.c.value, 0)
+    return select(
+        Player.id,
+        func.row_number().over(order_by=(pnl.desc(), Player.id)),
+        Player.username,
+        pnl,
+        Player.granted,
+    ).outerjoin(marked, marked.c.player_id == Player.id)
+
+
+def _ranking(row: Any) -> Ranking:
+    return Ranking(rank=row.rank, name=row.name, total_pnl=row.total_pnl, granted=row.granted)
+
+
+def _rows(session: Session, query: Select[*tuple[Any, ...]]) -> tuple[Ranking, ...]:
+    return tuple(_ranking(row) for row in session.execute(query))
+
+
+def _top(limit: int) -> Select[*tuple[Any, ...]]:
+    r = LeaderboardRank
+    return select(r.rank, r.name, r.total_pnl, r.granted).where(r.rank <= limit).order_by(r.rank)
+
+
+def rank_players(game: Game, tick_seq: int, prices: Mapping[int, int]) -> Board:
+    """One ranking pass: rebuild the stored ranking at ``prices`` (asset id -> price atoms).
+
+    Every live asset must be priced: one without a price would count its holders' units as
+    worthless, so any live asset missing from ``prices`` is priced from its path here.
+    """
+
+    def work(session: Session) -> Board:
+        now = game.clock.now()
+        quoted = dict(prices)
+        for asset in session.scalars(
+            select(Asset).where(Asset.status == LIVE, Asset.id.not_in(list(quoted)))
+        ):
+            quoted[asset.id] = game.price_at(asset, now)
+        session.execute(delete(LeaderboardRank))
+        session.execute(
+            insert(LeaderboardRank).from_select(
+                ["player_id", "rank", "name", "total_pnl", "granted"], _ranking_select(quoted)
+            )
+        )
+        # ranks are 1..n: the count is the last one, read from the rank index (sqlite3 reports no
+        # rowcount for an INSERT that starts with WITH)
+        players = session.scalar(select(func.max(LeaderboardRank.rank))) or 0
+        state = session.get(LeaderboardPass, 1)
+        if state is None:
+            session.add(LeaderboardPass(id=1, tick_seq=tick_seq, computed_at=now, players=players))
+        else:
+            state.tick_seq, state.computed_at, state.players = tick_seq, now, players
+        return Board(tick_seq, now, players, _rows(session, _top(PUSH_TOP)))
+
+    return run_in_transaction(game.database, work)
+
+
+def board(game: Game, limit: int, player_id: int | None = None) -> Board:
+    """The last pass's top ``limit`` and, when ``player_id`` is given, that player's own row."""
+
+    def work(session: Session) -> Board:
+        state = session.get(LeaderboardPass, 1)
+        top = _rows(session, _top(limit))
+        me = None
+        if player_id is not None:
+            r = LeaderboardRank
+            row = session.execute(
+                select(r.rank, r.name, r.total_pnl, r.granted).where(r.player_id == player_id)
+            ).first()
+            me = _ranking(row) if row is not None else None
+        if state is None:
+            return Board(None, None, 0, top, me)
+        return Board(state.tick_seq, state.computed_at, state.players, top, me)
+
+    return read(game.database, work)
+
+
+class Ranker:
+    """The engine's side: run a pass after a step, as often as ``PASS_SHARE`` of its time allows."""
+
+    def __init__(
+        self, game: Game, share: float = PASS_SHARE, timer: Callable[[], float] = time.perf_counter
+    ) -> None:
+        self.game = game
+        self.share = share
+        self.timer = timer
+        self.next_seq = 0  # the first step always ranks
+        self.last_cost_s = 0.0
+
+    def after_step(self, tick_seq: int, ticks: Mapping[int, tuple[int, int]]) -> Board | None:
+        """Rank at the step's published prices (asset id -> (tick, price)) if due; publish it."""
+        if tick_seq < self.next_seq:
+            return None
+        started = self.timer()
+        result = rank_players(self.game, tick_seq, {aid: p for aid, (_, p) in ticks.items()})
+        self.last_cost_s = self.timer() - started
+        tick_s = self.game.settings.tick_us / 1_000_000
+        self.next_seq = tick_seq + max(1, math.ceil(self.last_cost_s / (self.share * tick_s)))
+        if self.next_seq > tick_seq + 1:
+            log.debug("ranking pass took %.3f s: next at step %d", self.last_cost_s, self.next_seq)
+        self.game.events.publish("leaderboard", {"board": result})
+        return result
