@@ -137,6 +137,7 @@ def rank_players(game: Game, tick_seq: int, prices: Mapping[int, int]) -> Board:
             select(Asset).where(Asset.status == LIVE, Asset.id.not_in(list(quoted)))
         ):
             quoted[asset.id] = game.price_at(asset, now)
+        started = time.perf_counter()
         session.execute(delete(LeaderboardRank))
         session.execute(
             insert(LeaderboardRank).from_select(
@@ -146,11 +147,14 @@ def rank_players(game: Game, tick_seq: int, prices: Mapping[int, int]) -> Board:
         # ranks are 1..n: the count is the last one, read from the rank index (sqlite3 reports no
         # rowcount for an INSERT that starts with WITH)
         players = session.scalar(select(func.max(LeaderboardRank.rank))) or 0
+        took_us = int((time.perf_counter() - started) * 1_000_000)
         state = session.get(LeaderboardPass, 1)
         if state is None:
-            session.add(LeaderboardPass(id=1, tick_seq=tick_seq, computed_at=now, players=players))
-        else:
-            state.tick_seq, state.computed_at, state.players = tick_seq, now, players
+            state = LeaderboardPass(id=1)
+            session.add(state)
+        state.tick_seq, state.computed_at, state.players, state.took_us = (
+            tick_seq, now, players, took_us,
+        )  # fmt: skip
         return Board(tick_seq, now, players, _rows(session, _top(PUSH_TOP)))
 
     return run_in_transaction(game.database, work)

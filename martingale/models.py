@@ -306,6 +306,8 @@ class LeaderboardPass(Base):
     tick_seq: Mapped[int] = mapped_column(BigInteger)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     players: Mapped[int] = mapped_column(Integer)
+    # how long the ranking statement took (operators and bench/reads.py read it)
+    took_us: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuthSession(Base):

@@ -38,6 +38,7 @@ def upgrade():
     sa.Column('tick_seq', sa.BigInteger(), nullable=False),
     sa.Column('computed_at', sa.DateTime(), nullable=False),
     sa.Column('players', sa.Integer(), nullable=False),
+    sa.Column('took_us', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_leaderboard_passes'))
     )
     with op.batch_alter_table('trades', schema=None) as batch_op:
