@@ -28,20 +28,32 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    CompoundSelect,
     Integer,
     Select,
+    String,
+    cast,
     delete,
     false,
     func,
     insert,
     literal,
+    null,
     select,
     union_all,
 )
 from sqlalchemy.orm import Session
 
 from .game import Game
-from .models import LIVE, Asset, Holding, LeaderboardPass, LeaderboardRank, Player
+from .models import (
+    LIVE,
+    Asset,
+    Holding,
+    LeaderboardPass,
+    LeaderboardRank,
+    Player,
+    UTCDateTime,
+)
 from .money import VALUE_DIVISOR
 from .transaction_utils import muldiv, read, run_in_transaction
 
@@ -160,24 +172,50 @@ def rank_players(game: Game, tick_seq: int, prices: Mapping[int, int]) -> Board:
     return run_in_transaction(game.database, work)
 
 
+def _board_query(limit: int, player_id: int | None) -> CompoundSelect[*tuple[Any, ...]]:
+    """One statement, so one snapshot and one round trip: the pass, the top rows, the caller."""
+    p, r = LeaderboardPass, LeaderboardRank
+    none_int, none_big = cast(null(), Integer), cast(null(), BigInteger)
+    parts = [
+        select(
+            literal(0).label("part"), p.tick_seq, p.computed_at, p.players,
+            none_int.label("rank"), cast(null(), String).label("name"),
+            none_big.label("total_pnl"), none_big.label("granted"),
+        ).where(p.id == 1),
+        select(
+            literal(1), none_big, cast(null(), UTCDateTime), none_int,
+            r.rank, r.name, r.total_pnl, r.granted,
+        ).where(r.rank <= limit),
+    ]  # fmt: skip
+    if player_id is not None:
+        parts.append(
+            select(
+                literal(2), none_big, cast(null(), UTCDateTime), none_int,
+                r.rank, r.name, r.total_pnl, r.granted,
+            ).where(r.player_id == player_id)
+        )  # fmt: skip
+    return union_all(*parts)
+
+
 def board(game: Game, limit: int, player_id: int | None = None) -> Board:
-    """The last pass's top ``limit`` and, when ``player_id`` is given, that player's own row."""
+    """The last pass's top ``limit`` and, when ``player_id`` is given, that player's own row.
 
-    def work(session: Session) -> Board:
-        state = session.get(LeaderboardPass, 1)
-        top = _rows(session, _top(limit))
-        me = None
-        if player_id is not None:
-            r = LeaderboardRank
-            row = session.execute(
-                select(r.rank, r.name, r.total_pnl, r.granted).where(r.player_id == player_id)
-            ).first()
-            me = _ranking(row) if row is not None else None
-        if state is None:
-            return Board(None, None, 0, top, me)
-        return Board(state.tick_seq, state.computed_at, state.players, top, me)
-
-    return read(game.database, work)
+    On PostgreSQL the one statement runs outside any explicit transaction (a statement is its own
+    snapshot): no BEGIN, no isolation settings, no COMMIT, so a request costs one round trip.
+    """
+    query = _board_query(limit, player_id)
+    engine = game.database
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            rows = conn.execute(query).all()
+    else:
+        rows = read(engine, lambda session: session.execute(query).all())
+    state = next((row for row in rows if row.part == 0), None)
+    top = tuple(sorted((_ranking(row) for row in rows if row.part == 1), key=lambda x: x.rank))
+    me = next((_ranking(row) for row in rows if row.part == 2), None)
+    if state is None:
+        return Board(None, None, 0, top, me)
+    return Board(state.tick_seq, state.computed_at, state.players, top, me)
 
 
 class Ranker:
