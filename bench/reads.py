@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import os
 import random
 import re
@@ -58,8 +59,6 @@ from sqlalchemy import func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-import itertools
 
 from martingale import create_app, reports  # noqa: E402
 from martingale.asset_manager import Draw, create_asset  # noqa: E402
@@ -478,8 +477,11 @@ class TickWatch:
         self.client.on("prices", lambda _msg: self.arrivals.append(time.monotonic()))
         self.client.connect(url, transports=["websocket"])
 
-    def gaps_since(self, start: float) -> list[float]:
-        times = [t for t in self.arrivals if t >= start]
+    def gaps(self, start: float, end: float) -> list[float]:
+        """Gaps (ms) between messages in [start, end], counting the open ones at either edge."""
+        before = [t for t in self.arrivals if t < start][-1:] or [start]
+        inside = [t for t in self.arrivals if start <= t <= end]
+        times = before + inside + [end]
         return [(b - a) * 1000 for a, b in itertools.pairwise(times)]
 
     def close(self) -> None:
@@ -512,10 +514,11 @@ def probe(url: str, watch: TickWatch, seconds: float, abusers: list[Account],
         http.get(f"{url}/healthz", timeout=30)
         health.append((time.perf_counter() - t) * 1000)
         time.sleep(0.05)
+    ended = time.monotonic()
     stop.set()
     for th in threads:
         th.join(60)
-    gaps = watch.gaps_since(started) or [0.0]
+    gaps = watch.gaps(started, ended)
     return {"health_p50": statistics.median(health), "health_p99": pct(health, 0.99),
             "gap_max": max(gaps), "gap_p99": pct(gaps, 0.99), **counts}  # fmt: skip
 
