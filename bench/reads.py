@@ -1,12 +1,12 @@
 """Reads that do not grow with history: the leaderboard, performance history, GET rate limits.
 
     python bench/reads.py [--url URL --database-url URL] [--smoke] [--players 100000]
-                          [--rate-limits on|off] [--seconds 10]
+                          [--seconds 10]
 
 With --url (bench/run.py's topology) it measures that server, writing its test data into
---database-url; without it, it starts the web line of the Procfile itself (gunicorn.conf.py, the
-engine inside the worker) on --database-url or a temporary SQLite file, with rate limits as
---rate-limits says (default off: the load comes from one address).
+--database-url; without it, it starts gunicorn itself (gunicorn.conf.py: one worker, the engine
+inside it) on --database-url or a temporary SQLite file, with rate limits off (all the load comes
+from one address), and for step 5 once more with them on.
 
 1. Data, bulk-inserted in one transaction per step, through SQL that keeps the books balanced
    (grant and buy journal entries, four postings each, trade rows, holdings, players' cash):
@@ -23,6 +23,7 @@ engine inside the worker) on --database-url or a temporary SQLite file, with rat
    in-process the same service beside a forward replay of every trade (the old algorithm).
 5. Four clients looping on that GET (the heaviest one) while /healthz is probed and a Socket.IO
    client records the gaps between `prices` messages; the same probes idle first, for reference.
+   Without --url this step runs again on a server with the GET budgets (rate_limits.py) on.
 6. `flask reconcile` on the database: exit 1 if the books do not reconcile.
 
 Figures are printed as ``figure: <name> = <value> (<unit>) [reference: ...]``. ``--smoke``: a
@@ -104,11 +105,14 @@ def free_port() -> int:
 
 
 # -- the server (only without --url) ----------------------------------------------------------
+SECRET_KEY = secrets.token_urlsafe(32)  # one for both servers: the tokens stay good
+
+
 def start_server(database_url: str, rate_limits: str) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     env = dict(
         os.environ, DATABASE_URL=database_url, PORT=str(port), HOST="127.0.0.1",
-        SECRET_KEY=secrets.token_urlsafe(32), MARTINGALE_PASSWORD_HASH="scrypt:1024:8:1",
+        SECRET_KEY=SECRET_KEY, MARTINGALE_PASSWORD_HASH="scrypt:1024:8:1",
         RATELIMIT_ENABLED="true" if rate_limits == "on" else "false",
     )  # fmt: skip
     bin_dir = Path(sys.executable).parent
@@ -309,7 +313,7 @@ def past_assets(game: Game, spans: Iterable[tuple[datetime, int]]) -> list[Asset
 
 
 def round_trips(game: Game, player: int, plan: list[tuple[Asset, int]]) -> None:
-    """A buy and a sell of one unit at each (asset, tick): the player ends holding nothing."""
+    """A buy of one unit at each (asset, tick), sold a tick later: the player ends holding nothing."""
 
     def work(session: Any) -> None:
         entries = iter(_reserve(session, "journal_entries", 2 * len(plan)))
@@ -318,9 +322,11 @@ def round_trips(game: Game, player: int, plan: list[tuple[Asset, int]]) -> None:
         for asset, tick in plan:
             price = game.path(asset).price(tick)
             paid = rows.trade(next(entries), player, asset, "buy", QTY_SCALE, price, tick, None)
-            got = value_floor(QTY_SCALE, price)
-            r = got + paid  # proceeds - cost: zero or a rounding micro-dollar lost
-            rows.trade(next(entries), player, asset, "sell", QTY_SCALE, price, tick, r)
+            later = min(tick + 1, asset.end_tick - 1)  # held for a tick: open at some samples
+            sold = game.path(asset).price(later)
+            got = value_floor(QTY_SCALE, sold)
+            r = got + paid  # proceeds - cost
+            rows.trade(next(entries), player, asset, "sell", QTY_SCALE, sold, later, r)
             cash, realized = cash + paid + got, realized + r
             touched.add(asset.id)
         rows.holdings = [(player, aid, 0, 0) for aid in sorted(touched)]
@@ -390,13 +396,14 @@ end
 """
 
 
-def wrk_get(wrk: str, url: str, tokens: list[str], seconds: int) -> dict[str, float]:
+def wrk_get(wrk: str, url: str, tokens: list[str], seconds: int, conns: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         script, token_file = Path(tmp) / "get.lua", Path(tmp) / "tokens"
         script.write_text(WRK_LUA)
         token_file.write_text("".join(f"{t}\n" for t in tokens))
         out = subprocess.run(
-            [wrk, "-t2", "-c16", f"-d{seconds}s", "--timeout", "5s", "-s", str(script), url],
+            [wrk, f"-t{min(2, conns)}", f"-c{conns}", f"-d{seconds}s", "--timeout", "5s", "-s",
+             str(script), url],
             env=dict(os.environ, BENCH_TOKENS=str(token_file)), capture_output=True, text=True,
             check=True,
         )  # fmt: skip
@@ -539,8 +546,6 @@ def main() -> int:
     parser.add_argument("--database-url", help="the server's database (required with --url)")
     parser.add_argument("--smoke", action="store_true", help="seconds, correctness only")
     parser.add_argument("--players", type=int, help="players with open positions (100,000)")
-    parser.add_argument("--rate-limits", choices=("on", "off"), default="off",
-                        help="for the server this script starts")  # fmt: skip
     parser.add_argument("--seconds", type=int, help="per measurement (10; smoke 2)")
     args = parser.parse_args()
     if args.url and not args.database_url:
@@ -559,10 +564,18 @@ def main() -> int:
         else:
             tmp = tempfile.mkdtemp(prefix="martingale-reads-")
             database_url = f"sqlite:///{tmp}/reads.db"
-        url, server = start_server(database_url, args.rate_limits)
+        url, server = start_server(database_url, "off")
     ok = True
     try:
-        ok = run(url, database_url, players, seconds, histories, tag)
+        ok, abusers = run(url, database_url, players, seconds, histories, tag)
+        if server is not None and abusers:
+            # the same, against the same books, with the GET budgets of rate_limits.py enforced
+            server.terminate()
+            server.wait(30)
+            say("== the server again, rate limits on")
+            url, server = start_server(database_url, "on")
+            ok = stall(url, abusers * 2, seconds, "_limited") and ok
+        ok = books(database_url) and ok
     finally:
         if server is not None:
             server.terminate()
@@ -573,7 +586,7 @@ def main() -> int:
 
 
 def run(url: str, database_url: str, players: int, seconds: int, histories: tuple[int, int],
-        tag: str) -> bool:  # fmt: skip
+        tag: str) -> tuple[bool, list[Account]]:  # fmt: skip
     game = local_game(database_url)
     backend = game.database.dialect.name
     say(f"bench/reads: {url}, {backend}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
@@ -583,7 +596,7 @@ def run(url: str, database_url: str, players: int, seconds: int, histories: tupl
     accounts = register(url, f"rr{tag}", 20)
     if len(accounts) < 3:
         say(f"bench/reads: only {len(accounts)} registrations allowed (rate limits?); need 3")
-        return False
+        return False, []
     grant = read(game.database, lambda s: s.get(Player, accounts[0].player_id).granted)
     t = time.perf_counter()
     made = bulk_players(game, players, grant, tag)
@@ -612,7 +625,7 @@ def run(url: str, database_url: str, players: int, seconds: int, histories: tupl
         time.sleep(0.1)
     if not passes:
         say("bench/reads: no ranking pass covered every player within 120 s")
-        return False
+        return False, []
     took = [p.took_us / 1000 for p in passes]
     apart = [b.tick_seq - a.tick_seq for a, b in itertools.pairwise(passes)] or [0]
     figure("leaderboard_pass_ms", f"{statistics.median(took):.0f}", f"ms, ranking statement over "
@@ -633,10 +646,13 @@ def run(url: str, database_url: str, players: int, seconds: int, histories: tupl
             f"({me['return_pct']}%)")  # fmt: skip
     wrk = ensure_wrk()
     board_url = f"{url}{API}/leaderboard?limit=25"
-    for label, tokens in (("anonymous", []), ("with_me", [a.token for a in outside])):
+    # one connection: what a request costs; 16 keep-alive connections in a closed loop: saturation
+    runs = [(label, tokens, conns) for conns in (1, 16)
+            for label, tokens in (("anonymous", []), ("with_me", [a.token for a in outside]))]  # fmt: skip
+    for label, tokens, conns in runs:
         if wrk:
-            got = wrk_get(wrk, board_url, tokens, seconds)
-            how = "wrk -t2 -c16"
+            got = wrk_get(wrk, board_url, tokens, seconds, conns)
+            how = f"wrk -c{conns}"
         else:
             headers = {"Authorization": f"Bearer {tokens[0]}"} if tokens else {}
             got = python_get(board_url, headers, seconds)
@@ -644,9 +660,12 @@ def run(url: str, database_url: str, players: int, seconds: int, histories: tupl
         if got["non2xx"]:
             say(f"bench/reads: {got['non2xx']} replies were not 200 ({label})")
             ok = False
-        figure(f"leaderboard_{label}_p50", f"{got['p50_ms']:.1f}", "ms")
-        figure(f"leaderboard_{label}_p99", f"{got['p99_ms']:.1f}", f"ms, {how}, {got['rps']:.0f} "
-               f"req/s, {total:,} players", "target <= 20 ms")  # fmt: skip
+        name = f"leaderboard_{label}_c{conns}"
+        figure(f"{name}_p50", f"{got['p50_ms']:.1f}", "ms")
+        figure(f"{name}_p99", f"{got['p99_ms']:.1f}", f"ms, {how}, {got['rps']:.0f} req/s, "
+               f"{total:,} players", "target <= 20 ms")  # fmt: skip
+        if not wrk:
+            break
 
     # 4. performance history
     path = f"{API}/performance/history?points=600"
@@ -681,32 +700,37 @@ def run(url: str, database_url: str, players: int, seconds: int, histories: tupl
                "ms in-process", f"forward replay of every trade: {statistics.median(old):.1f} ms")  # fmt: skip
 
     # 5. four clients looping on the heaviest GET
+    if not stall(url, [small, large, small, large], seconds, ""):
+        ok = False
+    return ok, [small, large]
+
+
+def stall(url: str, abusers: list[Account], seconds: int, label: str) -> bool:
+    """/healthz and the tick, idle and while 4 clients loop on the heaviest GET."""
+    path = f"{API}/performance/history?points=600"
     watch = TickWatch(url)
     try:
         time.sleep(1.5)
         idle = probe(url, watch, seconds, [], path)
         # the heaviest GET: 600 points over 3,000 trades in the window (the 4 loops share 2 keys)
-        loaded = probe(url, watch, seconds, [small, large, small, large], path)
+        loaded = probe(url, watch, seconds, abusers, path)
     finally:
         watch.close()
-    figure("healthz_idle_p50", f"{idle['health_p50']:.1f}", "ms")
-    figure("healthz_4_looping_p50", f"{loaded['health_p50']:.1f}", "ms, 4 clients looping on "
-           f"{path}", "before issue 8: 494 ms")  # fmt: skip
-    figure("healthz_4_looping_p99", f"{loaded['health_p99']:.1f}", "ms")
-    figure("tick_gap_idle_max", f"{idle['gap_max']:.0f}", "ms between prices messages")
-    figure("tick_gap_4_looping_max", f"{loaded['gap_max']:.0f}", "ms between prices messages",
-           "before issue 8: 1,600 ms; a tick is 1,000 ms")  # fmt: skip
-    say(f"  the 4 looping clients: {loaded['ok']} answered, {loaded['limited']} refused 429, "
-        f"{loaded['other']} other")  # fmt: skip
-    if loaded["other"]:
-        ok = False
+    figure(f"healthz_idle{label}_p50", f"{idle['health_p50']:.1f}", "ms")
+    figure(f"healthz_4_looping{label}_p50", f"{loaded['health_p50']:.1f}", "ms, 4 clients "
+           f"looping on {path}", "before issue 8: 494 ms")  # fmt: skip
+    figure(f"healthz_4_looping{label}_p99", f"{loaded['health_p99']:.1f}", "ms")
+    figure(f"tick_gap_idle{label}_max", f"{idle['gap_max']:.0f}", "ms between prices messages")
+    figure(f"tick_gap_4_looping{label}_max", f"{loaded['gap_max']:.0f}", "ms between prices "
+           "messages", "before issue 8: 1,600 ms; a tick is 1,000 ms")  # fmt: skip
+    say(f"  the 4 looping clients{label}: {loaded['ok']} answered, {loaded['limited']} refused "
+        f"429, {loaded['other']} other")  # fmt: skip
+    return not loaded["other"]
 
-    # 6. the books
+
+def books(database_url: str) -> bool:
     say("== reconcile")
-    if not reconcile(database_url):
-        ok = False
-    game.database.dispose()
-    return ok
+    return reconcile(database_url)
 
 
 if __name__ == "__main__":
