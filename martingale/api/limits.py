@@ -22,8 +22,9 @@ def client_key() -> str:
     return f"player:{who.player_id}" if who else f"addr:{request.remote_addr or 'unknown'}"
 
 
-# the light reads share one budget per client; each heavy read has its own, smaller one
+# the light reads share one budget per client; each heavy read has its own, smaller one (read
+# from rate_limits.py at each request)
 read_limit = limiter.shared_limit(
-    rate_limits.READS, scope=rate_limits.READS_SCOPE, key_func=client_key
+    lambda: rate_limits.READS, scope=rate_limits.READS_SCOPE, key_func=client_key
 )
-heavy_read_limit = limiter.limit(rate_limits.HEAVY_READS, key_func=client_key)
+heavy_read_limit = limiter.limit(lambda: rate_limits.HEAVY_READS, key_func=client_key)
