@@ -10,9 +10,8 @@ price paths), sent to the statement as a small VALUES list. A marked holding is 
 Readers never compute: the top N is an index range on ``rank``, the caller's own row a primary-key
 lookup, both in one snapshot, so a request costs the same with 100 players or 100,000.
 
-The engine runs a pass after each step's ``prices`` are published, as often as it costs at most a
-quarter of the tick: every tick while it is cheap, every few ticks when there are many players
-(``Ranker``). Each pass publishes ``leaderboard`` (the top ``PUSH_TOP``, display names only) on the
+The engine runs a pass after a step's ``prices`` are published, every ``MIN_EVERY`` steps, or less
+often when a pass would otherwise take more than a quarter of the engine's time (``Ranker``). Each pass publishes ``leaderboard`` (the top ``PUSH_TOP``, display names only) on the
 event bus; the bridge broadcasts it, so pages never ask again after their first load.
 """
 
@@ -59,9 +58,12 @@ from .transaction_utils import muldiv, read, run_in_transaction
 
 log = logging.getLogger(__name__)
 
-PUSH_TOP = 50  # rows in each ``leaderboard`` push: what the page shows
+PUSH_TOP = 25  # rows in each ``leaderboard`` push: what the page shows
 MAX_TOP = 100  # the most GET /leaderboard serves
 PASS_SHARE = 0.25  # at most this share of the engine's time goes to ranking passes
+# at least this many steps between passes: a ranking a few seconds old is live enough for people,
+# and each pass sends every socket a message (25 rows, about 2 KB; `prices` is about 1.5 KB a tick)
+MIN_EVERY = 5
 
 
 @dataclass(frozen=True)
@@ -135,14 +137,22 @@ def _top(limit: int) -> Select[*tuple[Any, ...]]:
     return select(r.rank, r.name, r.total_pnl, r.granted).where(r.rank <= limit).order_by(r.rank)
 
 
-def rank_players(game: Game, tick_seq: int, prices: Mapping[int, int]) -> Board:
+def rank_players(
+    game: Game,
+    tick_seq: int,
+    prices: Mapping[int, int],
+    guard: Callable[[Session], None] | None = None,
+) -> Board:
     """One ranking pass: rebuild the stored ranking at ``prices`` (asset id -> price atoms).
 
     Every live asset must be priced: one without a price would count its holders' units as
-    worthless, so any live asset missing from ``prices`` is priced from its path here.
+    worthless, so any live asset missing from ``prices`` is priced from its path here. ``guard``
+    runs first in the pass's transaction (the engine's check that it still leads, if it has one).
     """
 
     def work(session: Session) -> Board:
+        if guard is not None:
+            guard(session)
         now = game.clock.now()
         quoted = dict(prices)
         for asset in session.scalars(
@@ -219,13 +229,21 @@ def board(game: Game, limit: int, player_id: int | None = None) -> Board:
 
 
 class Ranker:
-    """The engine's side: run a pass after a step, as often as ``PASS_SHARE`` of its time allows."""
+    """The engine's side: a pass every ``every`` steps, or as often as ``share`` of its time allows."""
 
     def __init__(
-        self, game: Game, share: float = PASS_SHARE, timer: Callable[[], float] = time.perf_counter
+        self,
+        game: Game,
+        *,
+        share: float = PASS_SHARE,
+        every: int = MIN_EVERY,
+        timer: Callable[[], float] = time.perf_counter,
+        guard: Callable[[Session], None] | None = None,
     ) -> None:
         self.game = game
+        self.guard = guard
         self.share = share
+        self.every = every
         self.timer = timer
         self.next_seq = 0  # the first step always ranks
         self.last_cost_s = 0.0
@@ -235,11 +253,13 @@ class Ranker:
         if tick_seq < self.next_seq:
             return None
         started = self.timer()
-        result = rank_players(self.game, tick_seq, {aid: p for aid, (_, p) in ticks.items()})
+        prices = {aid: p for aid, (_, p) in ticks.items()}
+        result = rank_players(self.game, tick_seq, prices, self.guard)
         self.last_cost_s = self.timer() - started
         tick_s = self.game.settings.tick_us / 1_000_000
-        self.next_seq = tick_seq + max(1, math.ceil(self.last_cost_s / (self.share * tick_s)))
-        if self.next_seq > tick_seq + 1:
+        by_cost = math.ceil(self.last_cost_s / (self.share * tick_s))
+        self.next_seq = tick_seq + max(1, self.every, by_cost)
+        if by_cost > self.every:
             log.debug("ranking pass took %.3f s: next at step %d", self.last_cost_s, self.next_seq)
         self.game.events.publish("leaderboard", {"board": result})
         return result

@@ -91,7 +91,7 @@ def test_settled_holdings_are_not_marked_and_a_pass_replaces_the_last(game, cloc
     assert [(r.name, r.total_pnl) for r in found.top] == brute_force(game)
 
 
-def test_the_engine_ranks_every_step_while_cheap_and_less_often_when_not(game, clock):
+def test_the_engine_ranks_every_few_steps_and_less_often_when_a_pass_is_dear(game, clock):
     new_player(game, "alice")
     published = []
     game.events.subscribe(lambda name, payload: published.append(name))
@@ -101,14 +101,15 @@ def test_the_engine_ranks_every_step_while_cheap_and_less_often_when_not(game, c
     def timer():
         return next(readings)
 
-    ranker = Ranker(game, share=0.25, timer=timer)
-    assert ranker.after_step(1, {}) is not None  # 10 ms: the next step ranks again
-    assert ranker.next_seq == 2
-    assert ranker.after_step(2, {}) is not None  # 800 ms of a 1 s tick at a 25% share: 4 ticks
-    assert ranker.next_seq == 6
-    assert [ranker.after_step(seq, {}) for seq in (3, 4, 5)] == [None, None, None]
-    assert ranker.after_step(6, {}) is not None
+    ranker = Ranker(game, share=0.25, every=2, timer=timer)
+    assert ranker.after_step(1, {}) is not None  # 10 ms: ranks again `every` steps later
+    assert ranker.next_seq == 3 and ranker.after_step(2, {}) is None
+    assert ranker.after_step(3, {}) is not None  # 800 ms of a 1 s tick at a 25% share: 4 ticks
+    assert ranker.next_seq == 7
+    assert [ranker.after_step(seq, {}) for seq in (4, 5, 6)] == [None, None, None]
+    assert ranker.after_step(7, {}) is not None
     assert published.count("leaderboard") == 3
+    assert Ranker(game).every == leaderboard.MIN_EVERY >= 1
 
 
 def test_each_pass_is_pushed_to_everyone_with_display_names_only(app, game, clock):

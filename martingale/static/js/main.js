@@ -44,7 +44,7 @@ async function boot() {
   try {
     const [assets, portfolio, trades, settlements, perf, leaders, tape] = await Promise.all([
       api.get("/assets"), api.get("/portfolio"), api.get("/trades?limit=100"), api.get("/settlements?limit=50"),
-      api.get("/performance/history?points=300"), api.get("/leaderboard?limit=50"), api.get("/tape?limit=100"),
+      api.get("/performance/history?points=300"), api.get("/leaderboard?limit=25"), api.get("/tape?limit=100"),
     ]);
     setServerTime(assets.server_time);
     for (const q of assets.assets) addAsset(q);
