@@ -1,12 +1,14 @@
 """Reads that do not grow with history: the leaderboard, performance history, GET rate limits.
 
     python bench/reads.py [--url URL --database-url URL] [--smoke] [--players 100000]
-                          [--seconds 10]
+                          [--seconds 10] [--engine-apart]
 
 With --url (bench/run.py's topology) it measures that server, writing its test data into
 --database-url; without it, it starts gunicorn itself (gunicorn.conf.py: one worker, the engine
 inside it) on --database-url or a temporary SQLite file, with rate limits off (all the load comes
-from one address), and for step 5 once more with them on.
+from one address), and for step 5 once more with them on. --engine-apart runs the engine as its own
+process (`flask engine`), as the Procfile of the scale-out work does; tick gaps are then read from
+the engine's beats, since without a message queue its messages do not reach the web process.
 
 1. Data, bulk-inserted in one transaction per step, through SQL that keeps the books balanced
    (grant and buy journal entries, four postings each, trade rows, holdings, players' cash):
@@ -70,6 +72,7 @@ from martingale.models import (  # noqa: E402
     LIVE,
     SETTLED,
     Asset,
+    EngineBeat,
     LeaderboardPass,
     Player,
     PriceTick,
@@ -108,30 +111,47 @@ def free_port() -> int:
 SECRET_KEY = secrets.token_urlsafe(32)  # one for both servers: the tokens stay good
 
 
-def start_server(database_url: str, rate_limits: str) -> tuple[str, subprocess.Popen[bytes]]:
+def start_server(
+    database_url: str, rate_limits: str, engine_apart: bool
+) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    """gunicorn.conf.py's web server; with ``engine_apart`` the engine runs as its own process."""
     port = free_port()
     env = dict(
         os.environ, DATABASE_URL=database_url, PORT=str(port), HOST="127.0.0.1",
         SECRET_KEY=SECRET_KEY, MARTINGALE_PASSWORD_HASH="scrypt:1024:8:1",
         RATELIMIT_ENABLED="true" if rate_limits == "on" else "false",
+        MARTINGALE_ENGINE="off" if engine_apart else "on",
     )  # fmt: skip
     bin_dir = Path(sys.executable).parent
     subprocess.run([str(bin_dir / "flask"), "--app", "martingale", "db", "upgrade"], env=env,
                    check=True, capture_output=True, cwd=ROOT)  # fmt: skip
-    proc = subprocess.Popen(
+    procs = []
+    if engine_apart:
+        procs.append(subprocess.Popen(
+            [str(bin_dir / "flask"), "--app", "martingale", "engine"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))  # fmt: skip
+    procs.append(subprocess.Popen(
         [str(bin_dir / "gunicorn"), "--config", "gunicorn.conf.py", "martingale:create_app()"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    ))  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
             if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return url, proc
+                return url, procs
         except requests.RequestException:
             pass
         time.sleep(0.2)
-    proc.kill()
+    stop(procs)
     raise SystemExit("bench/reads: the server did not become ready")
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait(30)
 
 
 def local_game(database_url: str) -> Game:
@@ -476,13 +496,28 @@ def forward_replay(game: Game, player_id: int, points: int) -> list[ValuePoint]:
 
 
 class TickWatch:
-    """A Socket.IO listener: the wall-clock gaps between consecutive ``prices`` messages."""
+    """The wall-clock gaps between ticks: ``prices`` messages on a socket, or, when the engine's
+    messages cannot reach the web process (engine apart, no message queue), its beats."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, beats_of: Game | None = None) -> None:
         self.arrivals: list[float] = []
-        self.client = socketio.Client()
-        self.client.on("prices", lambda _msg: self.arrivals.append(time.monotonic()))
-        self.client.connect(url, transports=["websocket"])
+        self.client: socketio.Client | None = None
+        self._stop = threading.Event()
+        if beats_of is None:
+            self.client = socketio.Client()
+            self.client.on("prices", lambda _msg: self.arrivals.append(time.monotonic()))
+            self.client.connect(url, transports=["websocket"])
+        else:
+            threading.Thread(target=self._poll, args=(beats_of,), daemon=True).start()
+
+    def _poll(self, game: Game) -> None:
+        last = None
+        while not self._stop.is_set():
+            beat = read(game.database, lambda s: s.scalar(select(EngineBeat.ticks)))
+            if beat != last:
+                self.arrivals.append(time.monotonic())
+                last = beat
+            time.sleep(0.02)
 
     def gaps(self, start: float, end: float) -> list[float]:
         """Gaps (ms) between messages in [start, end], counting the open ones at either edge."""
@@ -492,7 +527,9 @@ class TickWatch:
         return [(b - a) * 1000 for a, b in itertools.pairwise(times)]
 
     def close(self) -> None:
-        self.client.disconnect()
+        self._stop.set()
+        if self.client is not None:
+            self.client.disconnect()
 
 
 def probe(url: str, watch: TickWatch, seconds: float, abusers: list[Account],
@@ -547,6 +584,8 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="seconds, correctness only")
     parser.add_argument("--players", type=int, help="players with open positions (100,000)")
     parser.add_argument("--seconds", type=int, help="per measurement (10; smoke 2)")
+    parser.add_argument("--engine-apart", action="store_true",
+                        help="without --url: run the engine as its own process (`flask engine`)")  # fmt: skip
     args = parser.parse_args()
     if args.url and not args.database_url:
         parser.error("--url needs --database-url: the benchmark writes its players there")
@@ -554,7 +593,7 @@ def main() -> int:
     seconds = args.seconds or (2 if args.smoke else 10)
     histories = (300, 3_000) if args.smoke else (3_000, 30_000)
     tag = secrets.token_hex(2)
-    server = None
+    server: list[subprocess.Popen[bytes]] = []
     tmp = None
     if args.url:
         url, database_url = args.url.rstrip("/"), args.database_url
@@ -564,29 +603,27 @@ def main() -> int:
         else:
             tmp = tempfile.mkdtemp(prefix="martingale-reads-")
             database_url = f"sqlite:///{tmp}/reads.db"
-        url, server = start_server(database_url, "off")
+        url, server = start_server(database_url, "off", args.engine_apart)
     ok = True
     try:
-        ok, abusers = run(url, database_url, players, seconds, histories, tag)
-        if server is not None and abusers:
+        beats = local_game(database_url) if args.engine_apart else None
+        ok, abusers = run(url, database_url, players, seconds, histories, tag, beats)
+        if server and abusers:
             # the same, against the same books, with the GET budgets of rate_limits.py enforced
-            server.terminate()
-            server.wait(30)
+            stop(server)
             say("== the server again, rate limits on")
-            url, server = start_server(database_url, "on")
-            ok = stall(url, abusers * 2, seconds, "_limited") and ok
+            url, server = start_server(database_url, "on", args.engine_apart)
+            ok = stall(url, abusers * 2, seconds, "_limited", beats) and ok
         ok = books(database_url) and ok
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(30)
+        stop(server)
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
     return 0 if ok else 1
 
 
 def run(url: str, database_url: str, players: int, seconds: int, histories: tuple[int, int],
-        tag: str) -> tuple[bool, list[Account]]:  # fmt: skip
+        tag: str, beats: Game | None) -> tuple[bool, list[Account]]:  # fmt: skip
     game = local_game(database_url)
     backend = game.database.dialect.name
     say(f"bench/reads: {url}, {backend}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
@@ -700,15 +737,16 @@ def run(url: str, database_url: str, players: int, seconds: int, histories: tupl
                "ms in-process", f"forward replay of every trade: {statistics.median(old):.1f} ms")  # fmt: skip
 
     # 5. four clients looping on the heaviest GET
-    if not stall(url, [small, large, small, large], seconds, ""):
+    if not stall(url, [small, large, small, large], seconds, "", beats):
         ok = False
     return ok, [small, large]
 
 
-def stall(url: str, abusers: list[Account], seconds: int, label: str) -> bool:
+def stall(url: str, abusers: list[Account], seconds: int, label: str,
+          beats_of: Game | None = None) -> bool:  # fmt: skip
     """/healthz and the tick, idle and while 4 clients loop on the heaviest GET."""
     path = f"{API}/performance/history?points=600"
-    watch = TickWatch(url)
+    watch = TickWatch(url, beats_of)
     try:
         time.sleep(1.5)
         idle = probe(url, watch, seconds, [], path)
@@ -720,9 +758,10 @@ def stall(url: str, abusers: list[Account], seconds: int, label: str) -> bool:
     figure(f"healthz_4_looping{label}_p50", f"{loaded['health_p50']:.1f}", "ms, 4 clients "
            f"looping on {path}", "before issue 8: 494 ms")  # fmt: skip
     figure(f"healthz_4_looping{label}_p99", f"{loaded['health_p99']:.1f}", "ms")
-    figure(f"tick_gap_idle{label}_max", f"{idle['gap_max']:.0f}", "ms between prices messages")
-    figure(f"tick_gap_4_looping{label}_max", f"{loaded['gap_max']:.0f}", "ms between prices "
-           "messages", "before issue 8: 1,600 ms; a tick is 1,000 ms")  # fmt: skip
+    what = "engine beats" if beats_of else "prices messages"
+    figure(f"tick_gap_idle{label}_max", f"{idle['gap_max']:.0f}", f"ms between {what}")
+    figure(f"tick_gap_4_looping{label}_max", f"{loaded['gap_max']:.0f}", f"ms between {what}",
+           "before issue 8: 1,600 ms; a tick is 1,000 ms")  # fmt: skip
     say(f"  the 4 looping clients{label}: {loaded['ok']} answered, {loaded['limited']} refused "
         f"429, {loaded['other']} other")  # fmt: skip
     return not loaded["other"]
