@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from .clock import ManualClock
 from .game import Game
 from .models import (
     LIVE,
@@ -229,7 +231,13 @@ def board(game: Game, limit: int, player_id: int | None = None) -> Board:
 
 
 class Ranker:
-    """The engine's side: a pass every ``every`` steps, or as often as ``share`` of its time allows."""
+    """The engine's side: a pass every ``every`` steps, or as often as ``share`` of its time allows.
+
+    On the system clock a pass runs in a thread of its own, beside the engine's loop: the step
+    returns at once and the next tick never waits for a ranking (one pass at a time; a step that
+    finds one running does not start another). On a manual clock someone drives the steps (tests,
+    the simulator), so the pass runs inside the step and its ranking is there when it returns.
+    """
 
     def __init__(
         self,
@@ -239,27 +247,54 @@ class Ranker:
         every: int = MIN_EVERY,
         timer: Callable[[], float] = time.perf_counter,
         guard: Callable[[Session], None] | None = None,
+        background: bool | None = None,
     ) -> None:
         self.game = game
         self.guard = guard
         self.share = share
         self.every = every
         self.timer = timer
+        self.background = (
+            not isinstance(game.clock, ManualClock) if background is None else background
+        )
         self.next_seq = 0  # the first step always ranks
         self.last_cost_s = 0.0
+        self._running = threading.Lock()
 
     def after_step(self, tick_seq: int, ticks: Mapping[int, tuple[int, int]]) -> Board | None:
-        """Rank at the step's published prices (asset id -> (tick, price)) if due; publish it."""
-        if tick_seq < self.next_seq:
+        """Rank at the step's published prices (asset id -> (tick, price)) if due; publish it.
+
+        Returns the new ranking when the pass ran inside the step, else None.
+        """
+        if tick_seq < self.next_seq or not self._running.acquire(blocking=False):
             return None
-        started = self.timer()
         prices = {aid: p for aid, (_, p) in ticks.items()}
-        result = rank_players(self.game, tick_seq, prices, self.guard)
-        self.last_cost_s = self.timer() - started
-        tick_s = self.game.settings.tick_us / 1_000_000
-        by_cost = math.ceil(self.last_cost_s / (self.share * tick_s))
-        self.next_seq = tick_seq + max(1, self.every, by_cost)
-        if by_cost > self.every:
-            log.debug("ranking pass took %.3f s: next at step %d", self.last_cost_s, self.next_seq)
-        self.game.events.publish("leaderboard", {"board": result})
-        return result
+        if not self.background:
+            return self._pass(tick_seq, prices)
+        threading.Thread(
+            target=self._pass, args=(tick_seq, prices), name="martingale-ranker", daemon=True
+        ).start()
+        return None
+
+    def _pass(self, tick_seq: int, prices: dict[int, int]) -> Board | None:
+        """One pass, holding ``_running``; a failure is logged and the next due step tries again."""
+        try:
+            started = self.timer()
+            result = rank_players(self.game, tick_seq, prices, self.guard)
+            self.last_cost_s = self.timer() - started
+            tick_s = self.game.settings.tick_us / 1_000_000
+            by_cost = math.ceil(self.last_cost_s / (self.share * tick_s))
+            self.next_seq = tick_seq + max(1, self.every, by_cost)
+            if by_cost > self.every:
+                log.info(
+                    "ranking pass took %.3f s: next at step %d", self.last_cost_s, self.next_seq
+                )
+            self.game.events.publish("leaderboard", {"board": result})
+            return result
+        except Exception:
+            if not self.background:
+                raise
+            log.exception("ranking pass failed; the next due step tries again")
+            return None
+        finally:
+            self._running.release()

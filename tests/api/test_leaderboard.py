@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from sqlalchemy import select
@@ -216,3 +217,21 @@ def test_the_ranking_query_reads_only_live_assets_holdings(game):
     )
     assert "JOIN holdings ON holdings.asset_id = quoted.asset_id" in sql
     assert execute(game, "SELECT count(*) FROM leaderboard_ranks") == [(0,)]
+
+
+def test_on_the_system_clock_a_pass_runs_beside_the_loop_one_at_a_time(game):
+    new_player(game, "alice")
+    assert Ranker(game).background is False  # a manual clock drives the steps: rank in the step
+    release, done = threading.Event(), threading.Event()
+    game.events.subscribe(lambda name, _p: done.set() if name == "leaderboard" else None)
+    ranker = Ranker(game, every=1, background=True, guard=lambda _session: release.wait(30))
+    assert ranker.after_step(1, {}) is None  # returned at once: the pass waits in its thread
+    assert ranker.after_step(2, {}) is None and not done.is_set()  # one pass at a time
+    release.set()
+    assert done.wait(30)
+    assert board(game, 5).tick_seq == 1 and ranker.next_seq == 2
+    assert ranker._running.acquire(timeout=30)  # the thread lets go of it after publishing
+    ranker._running.release()
+    done.clear()
+    assert ranker.after_step(2, {}) is None and done.wait(30)
+    assert board(game, 5).tick_seq == 2
