@@ -32,6 +32,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    bindparam,
     cast,
     delete,
     false,
@@ -184,8 +185,11 @@ def rank_players(
     return run_in_transaction(game.database, work)
 
 
-def _board_query(limit: int, player_id: int | None) -> CompoundSelect[*tuple[Any, ...]]:
-    """One statement, so one snapshot and one round trip: the pass, the top rows, the caller."""
+def _board_query(with_me: bool) -> CompoundSelect[*tuple[Any, ...]]:
+    """One statement, so one snapshot and one round trip: the pass, the top rows, the caller.
+
+    Parameters ``limit`` and ``player_id``; built once per shape (``_BOARD``).
+    """
     p, r = LeaderboardPass, LeaderboardRank
     none_int, none_big = cast(null(), Integer), cast(null(), BigInteger)
     parts = [
@@ -197,16 +201,19 @@ def _board_query(limit: int, player_id: int | None) -> CompoundSelect[*tuple[Any
         select(
             literal(1), none_big, cast(null(), UTCDateTime), none_int,
             r.rank, r.name, r.total_pnl, r.granted,
-        ).where(r.rank <= limit),
+        ).where(r.rank <= bindparam("limit", type_=Integer)),
     ]  # fmt: skip
-    if player_id is not None:
+    if with_me:
         parts.append(
             select(
                 literal(2), none_big, cast(null(), UTCDateTime), none_int,
                 r.rank, r.name, r.total_pnl, r.granted,
-            ).where(r.player_id == player_id)
+            ).where(r.player_id == bindparam("player_id", type_=Integer))
         )  # fmt: skip
     return union_all(*parts)
+
+
+_BOARD = {with_me: _board_query(with_me) for with_me in (False, True)}
 
 
 def board(game: Game, limit: int, player_id: int | None = None) -> Board:
@@ -215,13 +222,14 @@ def board(game: Game, limit: int, player_id: int | None = None) -> Board:
     On PostgreSQL the one statement runs outside any explicit transaction (a statement is its own
     snapshot): no BEGIN, no isolation settings, no COMMIT, so a request costs one round trip.
     """
-    query = _board_query(limit, player_id)
+    query = _BOARD[player_id is not None]
+    params = {"limit": limit, "player_id": player_id}
     engine = game.database
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(query, params).all()
     else:
-        rows = read(engine, lambda session: session.execute(query).all())
+        rows = read(engine, lambda session: session.execute(query, params).all())
     state = next((row for row in rows if row.part == 0), None)
     top = tuple(sorted((_ranking(row) for row in rows if row.part == 1), key=lambda x: x.rank))
     me = next((_ranking(row) for row in rows if row.part == 2), None)
