@@ -21,7 +21,7 @@ from typing import IO, Protocol
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
-from . import asset_manager
+from . import asset_manager, leaderboard
 from .asset_manager import TickState
 from .clock import iso
 from .game import Game
@@ -120,6 +120,7 @@ class MarketEngine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.is_leader = False
+        self.ranker = leaderboard.Ranker(game)  # ranks after each step's prices, when due
 
     # -- one pass ---------------------------------------------------------------------------
     def step(self) -> StepReport:
@@ -165,6 +166,7 @@ class MarketEngine:
                 },
             },
         )
+        self.ranker.after_step(seq, report.ticks)
         return report
 
     def _symbols_of(self, session: Session, latest: dict[int, tuple[int, int]]) -> dict[int, str]:

@@ -239,6 +239,8 @@ class Trade(Base):
         CheckConstraint("price > 0", name="price_positive"),
         CheckConstraint("total >= 0", name="total_nonnegative"),
         Index("ix_trades_player_id_id", "player_id", "id"),
+        # performance history reads only the window it draws (reports.performance_history)
+        Index("ix_trades_player_id_executed_at", "player_id", "executed_at"),
     )
 
 
@@ -261,6 +263,9 @@ class Settlement(Base):
         UniqueConstraint("player_id", "asset_id", name="uq_settlements_player_asset"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("value >= 0", name="value_nonnegative"),
+        # a player's list, newest first, and the performance history's window
+        Index("ix_settlements_player_id_id", "player_id", "id"),
+        Index("ix_settlements_player_id_settled_at", "player_id", "settled_at"),
     )
 
 
@@ -273,6 +278,36 @@ class EngineBeat(Base):
     holder: Mapped[str] = mapped_column(String(64))
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ticks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LeaderboardRank(Base):
+    """The engine's last ranking pass, one row per player (leaderboard.py): a read model.
+
+    Rebuilt whole by each pass from players and holdings, so it holds nothing the books do not; on
+    PostgreSQL the table is UNLOGGED (migration 0004): a crash empties it and the next pass refills
+    it. No foreign key: nothing is ever looked up from it but by the caller's own id.
+    """
+
+    __tablename__ = "leaderboard_ranks"
+
+    player_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    rank: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(20))
+    total_pnl: Mapped[int] = mapped_column(BigInteger)
+    granted: Mapped[int] = mapped_column(BigInteger)
+
+
+class LeaderboardPass(Base):
+    """When the ranking in ``leaderboard_ranks`` was computed (one row, id 1)."""
+
+    __tablename__ = "leaderboard_passes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    tick_seq: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    players: Mapped[int] = mapped_column(Integer)
+    # how long the ranking statement took (operators and bench/reads.py read it)
+    took_us: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuthSession(Base):

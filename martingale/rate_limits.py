@@ -2,6 +2,11 @@
 
 HTTP routes apply them with Flask-Limiter's decorator; socket events are not HTTP requests, so they
 count against the same limiter storage through ``spend``, in a scope of their own.
+
+Reads are counted per client (the player when authenticated, else the address) so that one client
+looping on a GET cannot take the process from everyone else and from the tick: the light reads
+share one budget (a page load asks about 25 of them at once), and the one read whose cost grows with
+what it is asked for (performance history, up to 600 points) has a smaller budget of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ TRADES = "50 per second;2000 per minute"  # per player
 # per address, on every route that creates or checks a password
 ACCOUNT_WRITES = "10 per minute"
 REFRESHES = "30 per minute"  # per address
+READS = "40 per second;600 per minute"  # per client, shared by the market and account GET routes
+READS_SCOPE = "reads"
+HEAVY_READS = "5 per second;60 per minute"  # per client: performance history (the page asks once)
 
 _TRADE_ITEMS = parse_many(TRADES)
 

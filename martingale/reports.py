@@ -1,4 +1,6 @@
-"""Read models for players and the public: history, trades, settlements, performance, rankings."""
+"""Read models for players and the public: history, trades, settlements, performance.
+
+(The leaderboard is a read model of its own, computed by the engine: leaderboard.py.)"""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .game import Game, tick_time
 from .market import find_asset
-from .models import LIVE, Asset, Holding, Player, PriceTick, Settlement, Trade
+from .models import Asset, Holding, Player, PriceTick, Settlement, Trade
 from .money import value_floor
 from .trading import TradeResult, trade_result
 from .transaction_utils import read
@@ -107,41 +109,6 @@ def asset_settlements(game: Game, asset_id: int) -> list[SettlementRow]:
 
 
 @dataclass(frozen=True)
-class Ranking:
-    rank: int
-    name: str
-    total_pnl: int
-
-
-def leaderboard(game: Game, limit: int) -> list[Ranking]:
-    """Total P&L against what each player was granted, open positions marked at the current tick."""
-
-    def work(session: Session) -> list[Ranking]:
-        now = game.clock.now()
-        prices = {
-            a.id: game.price_at(a, now)
-            for a in session.scalars(select(Asset).where(Asset.status == LIVE))
-        }
-        pnl = {
-            pid: (name, cash - granted)
-            for pid, name, cash, granted in session.execute(
-                select(Player.id, Player.username, Player.cash, Player.granted)
-            )
-        }
-        for pid, asset_id, quantity in session.execute(
-            select(Holding.player_id, Holding.asset_id, Holding.quantity).where(
-                Holding.quantity > 0, Holding.asset_id.in_(list(prices))
-            )
-        ):
-            name, value = pnl[pid]
-            pnl[pid] = (name, value + value_floor(quantity, prices[asset_id]))
-        ordered = sorted(pnl.values(), key=lambda item: (-item[1], item[0]))[:limit]
-        return [Ranking(i + 1, name, value) for i, (name, value) in enumerate(ordered)]
-
-    return read(game.database, work)
-
-
-@dataclass(frozen=True)
 class ValuePoint:
     t: datetime
     value: int
@@ -152,45 +119,66 @@ def performance_history(game: Game, player_id: int, points: int = 120) -> list[V
 
     Cash and units come from the player's own trades and settlements; prices from each asset's
     path at the sampled instant, the same numbers the market showed then.
+
+    The replay runs backwards from the account as it stands (cash, open holdings), undoing only
+    the trades and settlements inside the window, which the indexes on (player_id, executed_at)
+    and (player_id, settled_at) find: the cost is O(points x assets held + events in the window),
+    whatever the player did before it. It equals replaying every event forwards from the grant,
+    because cash and holdings are exactly the grant plus every event (reconcile proves it).
     """
 
     def work(session: Session) -> list[ValuePoint]:
         now = game.clock.now()
-        player = session.get(Player, player_id)
+        player = session.execute(
+            select(Player.created_at, Player.cash).where(Player.id == player_id)
+        ).first()
         if player is None:
             return []
         start = max(player.created_at, now - timedelta(hours=1))
-        events: list[tuple[datetime, int, int, int]] = []  # (at, cash delta, asset, unit delta)
-        for trade in session.scalars(select(Trade).where(Trade.player_id == player_id)):
-            sign = -1 if trade.side == "buy" else 1
-            events.append(
-                (trade.executed_at, sign * trade.total, trade.asset_id, -sign * trade.quantity)
+        # the account now, in the same snapshot as the events below
+        cash = player.cash
+        units: dict[int, int] = {
+            asset_id: quantity
+            for asset_id, quantity in session.execute(
+                select(Holding.asset_id, Holding.quantity).where(
+                    Holding.player_id == player_id, Holding.quantity > 0
+                )
             )
-        for s in session.scalars(select(Settlement).where(Settlement.player_id == player_id)):
-            events.append((s.settled_at, s.value, s.asset_id, -s.quantity))
-        events.sort(key=lambda e: e[0])
-        assets = {
-            a.id: a
-            for a in session.scalars(select(Asset).where(Asset.id.in_({e[2] for e in events})))
         }
+        events: list[tuple[datetime, int, int, int]] = []  # (at, cash delta, asset, unit delta)
+        for at, side, total, asset_id, quantity in session.execute(
+            select(
+                Trade.executed_at, Trade.side, Trade.total, Trade.asset_id, Trade.quantity
+            ).where(Trade.player_id == player_id, Trade.executed_at > start)
+        ):
+            sign = -1 if side == "buy" else 1
+            events.append((at, sign * total, asset_id, -sign * quantity))
+        for at, value, asset_id, quantity in session.execute(
+            select(
+                Settlement.settled_at, Settlement.value, Settlement.asset_id, Settlement.quantity
+            ).where(Settlement.player_id == player_id, Settlement.settled_at > start)
+        ):
+            events.append((at, value, asset_id, -quantity))
+        events.sort(key=lambda e: e[0], reverse=True)  # newest first: undone in that order
+        wanted = set(units) | {e[2] for e in events}
+        assets = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(wanted)))}
         span = now - start
         count = max(1, min(points, int(span.total_seconds()) + 1))  # at most one a second
         instants = [start + span * n / max(1, count - 1) for n in range(count)]
         samples: list[ValuePoint] = []
-        units: dict[int, int] = {}  # asset id -> units held
-        cash, i = player.granted, 0
-        for t in instants:
-            while i < len(events) and events[i][0] <= t:
+        i = 0
+        for t in reversed(instants):
+            while i < len(events) and events[i][0] > t:  # undo what happened after t
                 _, dc, aid, du = events[i]
-                cash += dc
-                units[aid] = units.get(aid, 0) + du
+                cash -= dc
+                units[aid] = units.get(aid, 0) - du
                 i += 1
             value = cash
             for aid, qty in units.items():
                 if qty > 0:
-                    asset = assets[aid]
-                    value += value_floor(qty, game.price_at(asset, t))
+                    value += value_floor(qty, game.price_at(assets[aid], t))
             samples.append(ValuePoint(t, value))
+        samples.reverse()
         return samples
 
     return read(game.database, work)

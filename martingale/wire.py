@@ -8,11 +8,12 @@ from typing import Any
 from . import money
 from .auth import Login
 from .clock import iso
+from .leaderboard import Board, Ranking
 from .market import Quote
 from .models import SETTLED, Asset
 from .portfolio import PortfolioView
 from .price_path import RECIPE
-from .reports import PricePoint, Ranking, SettlementRow, ValuePoint
+from .reports import PricePoint, SettlementRow, ValuePoint
 from .trading import TradeReply, TradeResult
 
 
@@ -126,7 +127,30 @@ def settlement(s: SettlementRow) -> dict[str, Any]:
 
 
 def ranking(r: Ranking) -> dict[str, Any]:
-    return {"rank": r.rank, "name": r.name, "total_pnl": money.usd(r.total_pnl)}
+    return {
+        "rank": r.rank,
+        "name": r.name,
+        "total_pnl": money.usd(r.total_pnl),
+        "return_pct": return_pct(r.total_pnl, r.granted),
+    }
+
+
+def leaderboard(board: Board, *, with_me: bool = False) -> dict[str, Any]:
+    """The last ranking pass: the REST reply and, without ``me``, the ``leaderboard`` push."""
+    body: dict[str, Any] = {
+        "tick_seq": board.tick_seq,
+        "as_of": iso(board.as_of) if board.as_of else None,
+        "players": board.players,
+        "leaderboard": [ranking(r) for r in board.top],
+    }
+    if with_me:
+        body["me"] = ranking(board.me) if board.me else None
+    return body
+
+
+def return_pct(total_pnl: int, granted: int) -> str:
+    """P&L as a percent of the grant, for display: 2 decimals, computed exactly in integers."""
+    return money.fmt(_toward_zero(total_pnl * 10_000, granted or 1), 100)
 
 
 def login(result: Login) -> dict[str, Any]:

@@ -31,7 +31,7 @@ PG_URL = os.environ.get(
 )
 TABLES = (
     "postings, journal_entries, trades, settlements, holdings, price_ticks, assets, "
-    "symbol_leases, players, engine_beats"
+    "symbol_leases, players, engine_beats, leaderboard_ranks, leaderboard_passes"
 )
 
 

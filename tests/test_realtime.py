@@ -18,7 +18,7 @@ from martingale.transaction_utils import read
 from .helpers import execute, new_asset
 
 PASSWORD = "password123"
-PUBLIC = {"prices", "asset_born", "asset_expired", "asset_settled", "tape"}
+PUBLIC = {"prices", "asset_born", "asset_expired", "asset_settled", "tape", "leaderboard"}
 _keys = itertools.count()
 
 
@@ -254,7 +254,7 @@ def test_a_step_pushes_each_player_one_settlement_message_and_a_portfolio(
     by_asset = sorted(push["items"], key=lambda i: i["asset_id"])
     assert push["count"] == 2 and by_asset == sorted(items, key=lambda i: i["asset_id"])
     assert Decimal(push["value"]) == sum(Decimal(i["value"]) for i in items)
-    names = [name for name, _ in events]
+    names = [name for name, _ in events if name != "leaderboard"]  # ranked after the prices
     assert names.index("settlement") < len(names) - 1 and names[-1] == "portfolio"
     assert [body for name, body in events if name == "portfolio"][-1]["holdings"] == []
     revealed = {b["symbol"]: b["seed"] for n, b in events if n == "asset_settled"}

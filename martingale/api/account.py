@@ -12,6 +12,7 @@ from ..game import current_game
 from ..portfolio import portfolio as portfolio_view
 from .access import caller, int_arg, json_body, optional_caller, optional_int_arg
 from .blueprint import bp
+from .limits import heavy_read_limit, read_limit
 
 
 def _player_key() -> str:
@@ -20,6 +21,7 @@ def _player_key() -> str:
 
 
 @bp.get("/portfolio")
+@read_limit
 def portfolio() -> Any:
     """Cash, positions at current prices, and P&L."""
     return wire.portfolio(portfolio_view(current_game(), caller().player_id))
@@ -45,6 +47,7 @@ def place_trade() -> Any:
 
 
 @bp.get("/trades")
+@read_limit
 def trades() -> Any:
     """The caller's trades, newest first; page with before=<id>."""
     rows = reports.player_trades(
@@ -57,6 +60,7 @@ def trades() -> Any:
 
 
 @bp.get("/settlements")
+@read_limit
 def settlements() -> Any:
     """The caller's settled positions, newest first."""
     rows = reports.player_settlements(
@@ -66,6 +70,7 @@ def settlements() -> Any:
 
 
 @bp.get("/performance/history")
+@heavy_read_limit
 def performance_history() -> Any:
     """Account value over the last hour, sampled evenly."""
     points = reports.performance_history(

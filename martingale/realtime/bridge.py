@@ -1,7 +1,7 @@
 """Event bus -> Socket.IO, after commit: public market data by broadcast, private pushes per room.
 
-Public messages (``prices``, ``asset_born``, ``asset_expired``, ``asset_settled``, ``tape``) name
-no player beyond a public display name. Private ones (``portfolio``, ``settlement``) go only to the
+Public messages (``prices``, ``asset_born``, ``asset_expired``, ``asset_settled``, ``tape``,
+``leaderboard``) name no player beyond a public display name. Private ones (``portfolio``, ``settlement``) go only to the
 room ``player:<id>``. A player's settlements of one engine step are pushed together when that step's
 ``prices`` arrive: "N positions settled for $X".
 """
@@ -39,6 +39,7 @@ class Bridge:
             "asset_settled": self.on_asset_settled,
             "trade": self.on_trade,
             "sessions_revoked": self.on_sessions_revoked,
+            "leaderboard": self.on_leaderboard,
         }
 
     def __call__(self, name: str, payload: dict[str, Any]) -> None:
@@ -51,6 +52,10 @@ class Bridge:
         """The engine's payload is the message: {tick_seq, t, prices: {SYM: "price"}, ticks: {SYM: k}}."""
         self.socketio.emit("prices", payload, namespace=NAMESPACE)
         self._flush_settlements()
+
+    def on_leaderboard(self, payload: dict[str, Any]) -> None:
+        """The engine's ranking pass: the top rows, display names only, to everyone."""
+        self.socketio.emit("leaderboard", wire.leaderboard(payload["board"]), namespace=NAMESPACE)
 
     def on_asset_born(self, payload: dict[str, Any]) -> None:
         quote = next(

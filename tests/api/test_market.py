@@ -171,10 +171,11 @@ def test_tape_and_leaderboard_show_display_names_never_player_ids(client, game, 
     assert [t["id"] for t in tape[:2]] == [t["id"] for t in own]  # trade ids, not player ids
     assert client.get(f"{API}/tape?limit=1").get_json()["tape"] == tape[:1]
 
+    MarketEngine(game).step()  # the engine ranks; the route reads its last pass
     board = client.get(f"{API}/leaderboard").get_json()["leaderboard"]
     assert {r["name"] for r in board} == {"alice", "Bob_2"}
     assert [r["rank"] for r in board] == [1, 2]
-    assert all(set(r) == {"rank", "name", "total_pnl"} for r in board)
+    assert all(set(r) == {"rank", "name", "total_pnl", "return_pct"} for r in board)
     pnl = [Decimal(r["total_pnl"]) for r in board]
     assert pnl == sorted(pnl, reverse=True)
     for body in (tape, board):

@@ -26,19 +26,13 @@ async function loadHistory(asset, sinceTick) {
   }
 }
 
-async function loadLeaders() {
-  try {
-    state.leaders = (await api.get("/leaderboard?limit=50")).leaderboard;
-    emit("leaders");
-  } catch (err) {
-    console.warn("leaderboard", err);
-  }
-}
-
-let leadersTimer = null;
-function leadersSoon() {
-  clearTimeout(leadersTimer);
-  leadersTimer = setTimeout(loadLeaders, 2000);
+/** The engine's ranking passes: the first load, then only the public `leaderboard` pushes. */
+function setLeaders(body) {
+  const seq = body.tick_seq ?? 0;
+  if (seq < state.leadersSeq) return false; // an older pass than the one shown
+  state.leadersSeq = seq;
+  state.leaders = body.leaderboard;
+  return true;
 }
 
 async function boot() {
@@ -46,12 +40,11 @@ async function boot() {
   state.username = app.dataset.username || "";
   toasts.init();
   wirePushes();
-  for (const b of document.querySelectorAll('[data-action="refresh-leaders"]')) b.addEventListener("click", loadLeaders);
 
   try {
     const [assets, portfolio, trades, settlements, perf, leaders, tape] = await Promise.all([
       api.get("/assets"), api.get("/portfolio"), api.get("/trades?limit=100"), api.get("/settlements?limit=50"),
-      api.get("/performance/history?points=300"), api.get("/leaderboard?limit=50"), api.get("/tape?limit=100"),
+      api.get("/performance/history?points=300"), api.get("/leaderboard?limit=25"), api.get("/tape?limit=100"),
     ]);
     setServerTime(assets.server_time);
     for (const q of assets.assets) addAsset(q);
@@ -59,7 +52,7 @@ async function boot() {
     setPortfolio(portfolio);
     addOwn([...trades.trades.map(fromTrade), ...settlements.settlements.map(fromSettlement)]);
     state.performance = perf.points.map((p) => ({ x: Date.parse(p.t), y: Number(p.value) }));
-    state.leaders = leaders.leaderboard;
+    setLeaders(leaders);
     state.tape = tape.tape;
   } catch (err) {
     toasts.toast({ kind: "error", title: "Could not load the market", message: err.message || String(err), timeout: 0 });
@@ -69,7 +62,8 @@ async function boot() {
   mountLayouts(app, { desktop, phone });
   alerts.init();
   app.dataset.state = "ready";
-  socket.connect();
+  // the leaderboard is pushed after each ranking pass: the page never asks for it again
+  socket.connect().on("leaderboard", (body) => { if (setLeaders(body)) emit("leaders"); });
   setInterval(() => emit("second"), 1000);
 }
 
@@ -146,9 +140,8 @@ function wirePushes() {
     const names = msg.items.map((i) => i.symbol);
     const list = names.slice(0, 3).join(", ") + (names.length > 3 ? `, +${names.length - 3} more` : "");
     toasts.toast({ kind: "success", title: "Settlement", message: `${msg.count} position${msg.count === 1 ? "" : "s"} settled for ${fmt.usd(msg.value)} (${list}).`, timeout: 8000 });
-    leadersSoon();
   });
-  on("own_trade", () => { emit("own"); leadersSoon(); });
+  on("own_trade", () => { emit("own"); });
   on("signed_out", () => {
     toasts.toast({ kind: "error", title: "Signed out", message: "This session has ended. Reload the page to log in again.", timeout: 0 });
   });

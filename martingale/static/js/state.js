@@ -11,7 +11,8 @@ export const state = {
   granted: null, // BigInt USD atoms the player started with (value - total P&L)
   trades: [], // own trades and settlements, newest first: {kind, symbol, quantity, price, total, at}
   tape: [], // public trades, newest first
-  leaders: [],
+  leaders: [], // the last ranking pass's top rows (GET /leaderboard once, then pushes)
+  leadersSeq: 0, // the tick_seq of that pass
   performance: [], // {x: ms, y: value}
   tickSeq: null,
   serverTime: null, // ms of the last tick's server time

@@ -1,0 +1,30 @@
+"""Per-client budgets for the API's GET routes (rate_limits.py holds the numbers)."""
+
+from __future__ import annotations
+
+from flask import request
+
+from .. import rate_limits
+from ..errors import MartingaleError
+from ..extensions import limiter
+from .access import optional_caller
+
+
+def client_key() -> str:
+    """The player when the request is authenticated, else the client's address.
+
+    A bad token counts against the address: the route itself decides whether it refuses it.
+    """
+    try:
+        who = optional_caller()
+    except MartingaleError:
+        who = None
+    return f"player:{who.player_id}" if who else f"addr:{request.remote_addr or 'unknown'}"
+
+
+# the light reads share one budget per client; each heavy read has its own, smaller one (read
+# from rate_limits.py at each request)
+read_limit = limiter.shared_limit(
+    lambda: rate_limits.READS, scope=rate_limits.READS_SCOPE, key_func=client_key
+)
+heavy_read_limit = limiter.limit(lambda: rate_limits.HEAVY_READS, key_func=client_key)
