@@ -1,14 +1,24 @@
-"""Socket.IO: one batched price message per tick, private pushes per player room, trades by ack."""
+"""Socket.IO: one batched price message per tick, private pushes per player room, trades by ack.
+
+One process (``make run``) keeps rooms in memory. Several processes (the Procfile: web workers and
+the engine) share them through Redis (``MARTINGALE_MESSAGE_QUEUE``, by default ``REDIS_URL``): an
+emit from any process reaches the sockets of every web worker. Clients connect by WebSocket only
+(docs/decisions/0006), so no request of a Socket.IO session can reach a worker that does not hold it.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
+from flask_socketio import SocketIO
 
 from ..extensions import socketio
 from ..game import game_of
 from . import events
 from .bridge import Bridge
+from .queue import manager_for
 from .rooms import Connections
+
+BRIDGE = "martingale.bridge"
 
 
 def init_realtime(app: Flask) -> None:
@@ -17,9 +27,29 @@ def init_realtime(app: Flask) -> None:
         app,
         async_mode=app.config["MARTINGALE_ASYNC_MODE"],
         cors_allowed_origins=origins,
-        message_queue=app.config.get("MARTINGALE_MESSAGE_QUEUE"),
+        # always a fresh manager: the extension object outlives one app (tests build many)
+        client_manager=manager_for(app.config.get("MARTINGALE_MESSAGE_QUEUE")),
     )
     app.extensions[events.EXTENSION] = Connections()
     events.register(socketio)
     game = game_of(app)
-    game.events.subscribe(Bridge(game, socketio))
+    bridge = Bridge(game, socketio)
+    app.extensions[BRIDGE] = bridge
+    game.events.subscribe(bridge)
+
+
+def emit_only(app: Flask) -> bool:
+    """For a process that serves no socket (``flask engine``): publish through a write-only manager.
+
+    Its pushes (prices, births, settlements) go to the queue once and every web worker delivers
+    them to its own sockets; the process never subscribes to the queue. False: no queue configured,
+    so nothing this process emits can reach a client.
+    """
+    url = app.config.get("MARTINGALE_MESSAGE_QUEUE")
+    if not url:
+        return False
+    writer = SocketIO()
+    writer.init_app(None, client_manager=manager_for(url, write_only=True), async_mode="threading")
+    bridge: Bridge = app.extensions[BRIDGE]
+    bridge.socketio = writer
+    return True

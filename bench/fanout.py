@@ -1,0 +1,242 @@
+"""Tick fan-out: how long after its server time each tick reaches every listening socket.
+
+    python bench/fanout.py --url http://127.0.0.1:5000 [--clients 5000] [--processes 4]
+                           [--seconds 20] [--database-url URL] [--smoke]
+
+Opens ``--clients`` anonymous Socket.IO connections (WebSocket, the only transport the server
+accepts) spread over ``--processes`` load-generator processes, waits until all are connected, then
+listens for ``--seconds``. For every ``prices`` message it records receipt time minus the tick's
+own server time (``t`` in the payload, milliseconds; one clock, same machine). Ticks whose ``t`` is
+in the window and at least 2 s before its end must reach every socket: any miss is a correctness
+failure (exit 1). ``--smoke``: 40 clients, 4 s, correctness only.
+
+The load generator is a lean client, not python-socketio: asyncio plus wsproto speaking Engine.IO 4
+(open, namespace connect, pong, events), so thousands of sockets cost a few percent of a core. Its
+CPU time is measured over the window in each process and printed, so a reader can see it was not
+the bottleneck. Prints ``figure: <name> = <value> (<unit>) [reference: ...]`` lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import datetime
+from urllib.parse import urlsplit
+
+TARGET_P99_MS = 250
+SETTLE_S = 2.0  # a tick this close to the window's end may still be in flight: not judged
+
+
+# -- one load-generator process ----------------------------------------------------------------
+class Socket:
+    """One Engine.IO 4 / Socket.IO 5 connection over a raw WebSocket (wsproto), listen-only."""
+
+    def __init__(self, host: str, port: int, records: list[tuple[int, str, float]]) -> None:
+        self.host, self.port, self.records = host, port, records
+        self.connected = asyncio.Event()
+        self.measuring = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        from wsproto import ConnectionType, WSConnection
+        from wsproto.events import (
+            AcceptConnection,
+            CloseConnection,
+            Ping,
+            RejectConnection,
+            Request,
+            TextMessage,
+        )
+
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        ws = WSConnection(ConnectionType.CLIENT)
+        writer.write(
+            ws.send(
+                Request(host=f"{self.host}:{self.port}", target="/socket.io/?EIO=4&transport=websocket")
+            )
+        )
+        parts: list[str] = []
+        try:
+            while not stop.is_set():
+                data = await reader.read(65536)
+                received = time.time()
+                if not data:
+                    return
+                ws.receive_data(data)
+                for event in ws.events():
+                    if isinstance(event, TextMessage):
+                        parts.append(event.data)
+                        if not event.message_finished:
+                            continue
+                        text, parts = "".join(parts), []
+                        reply = self.on_text(text, received)
+                        if reply:
+                            writer.write(ws.send(TextMessage(data=reply)))
+                    elif isinstance(event, Ping):
+                        writer.write(ws.send(event.response()))
+                    elif isinstance(event, (CloseConnection, RejectConnection)):
+                        return
+                    elif isinstance(event, AcceptConnection):
+                        pass
+        finally:
+            writer.close()
+
+    def on_text(self, text: str, received: float) -> str | None:
+        kind = text[:1]
+        if kind == "0":  # Engine.IO open: join the default namespace, anonymously
+            return "40"
+        if kind == "2":  # Engine.IO ping
+            return "3"
+        if text.startswith("40"):
+            self.connected.set()
+        elif text.startswith('42["prices"') and self.measuring:
+            name, message = json.loads(text[2:])
+            self.records.append((message["tick_seq"], message["t"], received))
+        return None
+
+
+async def generate(url: str, clients: int) -> None:
+    """Connect, report, measure when told, report. Talks to the parent over stdin/stdout."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    records: list[tuple[int, str, float]] = []
+    stop = asyncio.Event()
+    sockets = [Socket(host, port, records) for _ in range(clients)]
+    gate = asyncio.Semaphore(32)  # connections being opened at once
+    failures = 0
+
+    async def connect(sock: Socket) -> None:
+        nonlocal failures
+        async with gate:
+            task = asyncio.ensure_future(sock.run(stop))
+            try:
+                await asyncio.wait_for(sock.connected.wait(), 30)
+            except TimeoutError:
+                failures += 1
+                task.cancel()
+                return
+        tasks.append(task)
+
+    tasks: list[asyncio.Task[None]] = []
+    await asyncio.gather(*(connect(s) for s in sockets))
+    print(json.dumps({"connected": clients - failures, "failed": failures}), flush=True)
+    loop = asyncio.get_running_loop()
+    line = await loop.run_in_executor(None, sys.stdin.readline)
+    seconds = float(line.split()[1])
+    for sock in sockets:
+        sock.measuring = True
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    await asyncio.sleep(seconds)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    for sock in sockets:
+        sock.measuring = False
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    alive = sum(1 for t in tasks if not t.done())
+    print(json.dumps({"records": records, "cpu_s": cpu, "alive": alive}), flush=True)
+    stop.set()
+    for task in tasks:
+        task.cancel()
+
+
+# -- the parent ---------------------------------------------------------------------------------
+def parse_t(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def percentile(sorted_ms: list[float], q: float) -> float:
+    return sorted_ms[min(len(sorted_ms) - 1, int(q * len(sorted_ms)))]
+
+
+def figure(name: str, value: object, unit: str, reference: str = "") -> None:
+    ref = f" [reference: {reference}]" if reference else ""
+    print(f"figure: {name} = {value} ({unit}){ref}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:5000")
+    parser.add_argument("--database-url", default=None, help="accepted for the common CLI; unused")
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--clients", type=int, default=None)
+    parser.add_argument("--processes", type=int, default=None)
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        asyncio.run(generate(args.url, args.child))
+        return 0
+
+    clients = args.clients or (40 if args.smoke else 5000)
+    processes = args.processes or (2 if args.smoke else max(4, os.cpu_count() or 1))
+    seconds = args.seconds or (4.0 if args.smoke else 20.0)
+    shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    started = time.monotonic()
+    children = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--url", args.url, "--child", str(n)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in shares
+        if n
+    ]
+    try:
+        hello = [json.loads(c.stdout.readline() or "{}") for c in children]  # type: ignore[union-attr]
+        connected = sum(h.get("connected", 0) for h in hello)
+        ramp = time.monotonic() - started
+        print(f"fanout: {connected}/{clients} sockets connected in {ramp:.1f} s "
+              f"by {len(children)} load-generator processes on this machine", flush=True)  # fmt: skip
+        window_start = time.time()
+        for c in children:
+            c.stdin.write(f"measure {seconds}\n")  # type: ignore[union-attr]
+            c.stdin.flush()  # type: ignore[union-attr]
+        results = [json.loads(c.stdout.readline() or "{}") for c in children]  # type: ignore[union-attr]
+        window_end = time.time()
+    finally:
+        for c in children:
+            try:
+                c.wait(15)
+            except subprocess.TimeoutExpired:
+                c.kill()
+                c.wait()
+    alive = sum(r.get("alive", 0) for r in results)
+    cpu = sum(r.get("cpu_s", 0.0) for r in results)
+    judged: dict[int, int] = {}
+    delays: list[float] = []
+    for r in results:
+        for seq, stamp, received in r.get("records", []):
+            t = parse_t(stamp)
+            if window_start + 0.5 <= t <= window_end - SETTLE_S:
+                judged[seq] = judged.get(seq, 0) + 1
+                delays.append((received - t) * 1000)
+    expected = connected * len(judged)
+    delivered = sum(judged.values())
+    ok = connected == clients and alive == connected and judged and delivered == expected
+    if delays:
+        ms = sorted(delays)
+        print(f"fanout: {len(judged)} ticks judged x {connected} sockets; "
+              f"{delivered}/{expected} deliveries", flush=True)  # fmt: skip
+        figure("fanout_sockets", connected, "listening sockets", f"{clients} asked")
+        figure("fanout_p50", f"{percentile(ms, 0.50):.1f}", "ms, tick t to receipt")
+        figure("fanout_p99", f"{percentile(ms, 0.99):.1f}", "ms, tick t to receipt",
+               f"target <= {TARGET_P99_MS} ms at 5,000 sockets")  # fmt: skip
+        figure("fanout_max", f"{ms[-1]:.1f}", "ms")
+    figure("fanout_delivered", f"{100 * delivered / expected:.2f}" if expected else "0", "%",
+           "every judged tick to every socket")  # fmt: skip
+    figure("fanout_loadgen_cpu", f"{100 * cpu / seconds:.1f}",
+           "% of one core over the window",
+           f"{len(children)} processes on this machine; {cpu:.2f} s CPU in {seconds:.0f} s")  # fmt: skip
+    if not ok:
+        print(f"fanout: FAILED: {clients - connected} never connected, {connected - alive} dropped, "
+              f"{expected - delivered} deliveries missing", flush=True)  # fmt: skip
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""Scale-out with real processes: the Procfile's engine and web lines, PostgreSQL, a private Redis.
+
+Two web servers (or one with two workers) share nothing but the database and Redis. Each test
+proves one promise across processes: ticks from the separate engine reach sockets on every worker;
+a player's private pushes reach their socket wherever it is held; a logout handled by one server
+drops the session's socket held by another, promptly; rate limits count on both servers at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+import socketio
+
+from martingale import create_app
+from martingale.game import game_of
+from martingale.reconcile import format_report, reconcile
+
+from .helpers import make_config
+from .process_helpers import (
+    Process,
+    migrate,
+    procfile,
+    redis_call,
+    start,
+    start_redis,
+    start_web,
+    wait_for,
+)
+
+TABLES = (
+    "postings, journal_entries, trades, settlements, holdings, price_ticks, assets, "
+    "symbol_leases, players, engine_beats"
+)
+CHANNEL = "martingale"
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A truncated PostgreSQL test database (the production topology); reconciled afterwards."""
+    url = request.getfixturevalue("pg_database")
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    yield url
+    app = create_app(make_config(url))
+    try:
+        checks = reconcile(game_of(app).database)
+        assert all(c.ok for c in checks), format_report(checks)
+    finally:
+        game_of(app).database.dispose()
+
+
+class Topology:
+    """Processes started for one test, stopped (and their logs shown on failure) afterwards."""
+
+    def __init__(self, database: str, logs: Path) -> None:
+        self.logs = logs
+        self.processes: list[Process] = []
+        self.redis, self.redis_url = start_redis(logs)
+        self.processes.append(self.redis)
+        self.env = {"DATABASE_URL": database, "REDIS_URL": self.redis_url}
+
+    def engine(self) -> Process:
+        proc = start("engine", procfile("engine"), self.env, self.logs)
+        self.processes.append(proc)
+        return proc
+
+    def web(self, name: str, workers: int) -> str:
+        proc, url = start_web({**self.env, "WEB_CONCURRENCY": str(workers)}, self.logs, name)
+        self.processes.append(proc)
+        return url
+
+    def stop(self) -> None:
+        for proc in reversed(self.processes):
+            proc.stop()
+
+    def logs_text(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.output()[-3000:]}" for p in self.processes)
+
+
+@pytest.fixture
+def topology(database: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Topology]:
+    found = Topology(database, tmp_path)
+    try:
+        yield found
+    finally:
+        found.stop()
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:  # pragma: no cover - diagnostics only
+            print(found.logs_text())
+
+
+class Listener:
+    """A Socket.IO client by WebSocket, recording every event it receives."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        self.events: list[tuple[str, object]] = []
+        self.lock = threading.Lock()
+        self.disconnected_at: float | None = None
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("*", self._record)
+        self.sio.on("disconnect", self._gone)
+        self.sio.connect(url, auth={"token": token} if token else None, transports=["websocket"])
+
+    def _record(self, name: str, data: object = None) -> None:
+        with self.lock:
+            self.events.append((name, data))
+
+    def _gone(self, reason: object = None) -> None:
+        self.disconnected_at = time.monotonic()
+
+    def named(self, name: str) -> list[object]:
+        with self.lock:
+            return [data for event, data in self.events if event == name]
+
+    def close(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+@pytest.fixture
+def listeners() -> Iterator[Callable[..., Listener]]:
+    opened: list[Listener] = []
+
+    def open_listener(url: str, token: str | None = None) -> Listener:
+        found = Listener(url, token)
+        opened.append(found)
+        return found
+
+    yield open_listener
+    for found in opened:
+        found.close()
+
+
+def register(url: str, name: str) -> dict:
+    reply = requests.post(
+        f"{url}/api/v1/auth/register",
+        json={"username": name, "password": "password123"},
+        timeout=30,
+    )
+    assert reply.status_code == 201, reply.text
+    return reply.json()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def a_live_symbol(url: str) -> str:
+    found: list[str] = []
+
+    def ready() -> bool:
+        assets = requests.get(f"{url}/api/v1/assets", timeout=5).json()["assets"]
+        found.extend(a["symbol"] for a in assets)
+        return bool(found)
+
+    wait_for(ready, 30, "the engine's first assets")
+    return found[0]
+
+
+def test_the_procfile_topology_ticks_every_workers_sockets(topology, listeners):
+    """release, engine and web (2 workers): every socket gets each tick, through Redis."""
+    migrate(topology.env, topology.logs)
+    topology.engine()
+    url = topology.web("web", workers=2)
+    socks = [listeners(url) for _ in range(12)]
+    # each worker subscribes to the channel when its first socket connects: 2 means both hold
+    # sockets, and the engine (a write-only publisher) is not among the subscribers
+    while redis_call(topology.redis_url, "PUBSUB", "NUMSUB", CHANNEL)[1] < 2 and len(socks) < 60:
+        socks.append(listeners(url))
+    assert redis_call(topology.redis_url, "PUBSUB", "NUMSUB", CHANNEL)[1] == 2
+
+    wait_for(lambda: all(len(s.named("prices")) >= 3 for s in socks), 30, "three ticks each")
+    for sock in socks:
+        seqs = [m["tick_seq"] for m in sock.named("prices")]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs  # none missed
+    # long-polling is refused: its requests could land on a worker that does not hold the session
+    polling = requests.get(f"{url}/socket.io/?EIO=4&transport=polling", timeout=5)
+    assert polling.status_code == 400
+
+
+def test_private_pushes_reach_a_socket_held_by_another_server(topology, listeners):
+    topology.engine()
+    server_a, server_b = topology.web("web_a", workers=1), topology.web("web_b", workers=1)
+    symbol = a_live_symbol(server_a)
+    alice, bob = register(server_a, "alice"), register(server_b, "bob")
+    alice_on_b = listeners(server_b, alice["access_token"])
+    bob_on_a = listeners(server_a, bob["access_token"])
+
+    reply = requests.post(
+        f"{server_a}/api/v1/trades",
+        json={"symbol": symbol, "side": "buy", "quantity": "1"},
+        headers={**bearer(alice["access_token"]), "Idempotency-Key": secrets.token_hex(8)},
+        timeout=30,
+    )
+    assert reply.status_code == 201, reply.text
+    wait_for(lambda: alice_on_b.named("portfolio"), 10, "alice's portfolio push on server B")
+    wait_for(lambda: bob_on_a.named("tape"), 10, "the public tape on server A")
+    time.sleep(0.5)
+    assert alice_on_b.named("portfolio")[-1]["cash"] == reply.json()["portfolio"]["cash"]
+    assert not bob_on_a.named("portfolio")  # private: never to another player's socket
+
+
+def test_a_logout_on_one_server_drops_that_sessions_sockets_on_every_server(
+    topology, listeners
+):
+    server_a, server_b = topology.web("web_a", workers=1), topology.web("web_b", workers=1)
+    first = register(server_a, "alice")
+    second = requests.post(
+        f"{server_b}/api/v1/auth/login",
+        json={"username": "alice", "password": "password123"},
+        timeout=30,
+    ).json()
+    on_b, on_a = listeners(server_b, first["access_token"]), listeners(server_a, first["access_token"])
+    other_session = listeners(server_b, second["access_token"])
+
+    started = time.monotonic()
+    out = requests.post(f"{server_a}/api/v1/auth/logout", headers=bearer(first["access_token"]), timeout=30)
+    assert out.status_code == 200, out.text
+    wait_for(lambda: on_a.disconnected_at and on_b.disconnected_at, 5, "both sockets dropped")
+    assert on_b.disconnected_at is not None and on_b.disconnected_at - started < 1.0  # promptly
+    time.sleep(0.5)
+    assert other_session.sio.connected  # another login session of the same player stays
+
+
+def test_rate_limits_count_on_every_server_at_once(topology):
+    """10 password attempts per minute per address, whichever server answers them."""
+    server_a, server_b = topology.web("web_a", workers=1), topology.web("web_b", workers=1)
+    statuses = []
+    for i in range(12):
+        reply = requests.post(
+            f"{(server_a, server_b)[i % 2]}/api/v1/auth/login",
+            json={"username": "nobody", "password": "wrong-password"},
+            timeout=30,
+        )
+        statuses.append(reply.status_code)
+    assert statuses[:10] == [401] * 10, statuses
+    assert statuses[10:] == [429, 429], statuses  # each server alone has seen only 5 or 6
