@@ -37,8 +37,10 @@ SETTLE_S = 2.0  # a tick this close to the window's end may still be in flight: 
 class Socket:
     """One Engine.IO 4 / Socket.IO 5 connection over a raw WebSocket (wsproto), listen-only."""
 
-    def __init__(self, host: str, port: int, records: list[tuple[int, str, float]]) -> None:
-        self.host, self.port, self.records = host, port, records
+    def __init__(
+        self, host: str, port: int, records: list[tuple[int, str, float]], deflate: bool
+    ) -> None:
+        self.host, self.port, self.records, self.deflate = host, port, records, deflate
         self.connected = asyncio.Event()
         self.measuring = False
 
@@ -52,12 +54,18 @@ class Socket:
             Request,
             TextMessage,
         )
+        from wsproto.extensions import PerMessageDeflate
 
         reader, writer = await asyncio.open_connection(self.host, self.port)
         ws = WSConnection(ConnectionType.CLIENT)
         writer.write(
             ws.send(
-                Request(host=f"{self.host}:{self.port}", target="/socket.io/?EIO=4&transport=websocket")
+                Request(
+                    host=f"{self.host}:{self.port}",
+                    target="/socket.io/?EIO=4&transport=websocket",
+                    # as browsers do: the server may compress, per socket, if it accepts
+                    extensions=[PerMessageDeflate()] if self.deflate else [],
+                )
             )
         )
         parts: list[str] = []
@@ -95,18 +103,18 @@ class Socket:
         if text.startswith("40"):
             self.connected.set()
         elif text.startswith('42["prices"') and self.measuring:
-            name, message = json.loads(text[2:])
+            _name, message = json.loads(text[2:])
             self.records.append((message["tick_seq"], message["t"], received))
         return None
 
 
-async def generate(url: str, clients: int) -> None:
+async def generate(url: str, clients: int, deflate: bool) -> None:
     """Connect, report, measure when told, report. Talks to the parent over stdin/stdout."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     records: list[tuple[int, str, float]] = []
     stop = asyncio.Event()
-    sockets = [Socket(host, port, records) for _ in range(clients)]
+    sockets = [Socket(host, port, records, deflate) for _ in range(clients)]
     gate = asyncio.Semaphore(32)  # connections being opened at once
     failures = 0
 
@@ -165,20 +173,32 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=None)
     parser.add_argument("--processes", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--no-deflate", action="store_true",
+                        help="do not offer permessage-deflate (browsers offer it)")  # fmt: skip
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        asyncio.run(generate(args.url, args.child))
+        asyncio.run(generate(args.url, args.child, not args.no_deflate))
         return 0
 
     clients = args.clients or (40 if args.smoke else 5000)
     processes = args.processes or (2 if args.smoke else max(4, os.cpu_count() or 1))
     seconds = args.seconds or (4.0 if args.smoke else 20.0)
-    shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    shares = [
+        clients // processes + (1 if i < clients % processes else 0) for i in range(processes)
+    ]
     started = time.monotonic()
     children = [
         subprocess.Popen(
-            [sys.executable, __file__, "--url", args.url, "--child", str(n)],
+            [
+                sys.executable,
+                __file__,
+                "--url",
+                args.url,
+                "--child",
+                str(n),
+                *(["--no-deflate"] if args.no_deflate else []),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -206,7 +206,9 @@ def wrk(tools: dict[str, str], url: str, smoke: bool) -> tuple[str, str]:
 
 
 # -- the run --------------------------------------------------------------------------------------
-def run_script(name: str, url: str, database_url: str, smoke: bool, servers: list[Proc]) -> tuple[int | None, list[str]]:
+def run_script(
+    name: str, url: str, database_url: str, smoke: bool, servers: list[Proc]
+) -> tuple[int | None, list[str]]:
     path = BENCH / f"{name}.py"
     if not path.exists():
         say(f"\n== bench/{name}.py: not present")
@@ -217,7 +219,9 @@ def run_script(name: str, url: str, database_url: str, smoke: bool, servers: lis
         command.append("--smoke")
     before = [p.cpu_seconds() for p in servers]
     started = time.monotonic()
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     figures = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -226,7 +230,9 @@ def run_script(name: str, url: str, database_url: str, smoke: bool, servers: lis
             figures.append(line.strip())
     code = proc.wait()
     wall = time.monotonic() - started
-    spent = ", ".join(f"{p.name} {p.cpu_seconds() - b:.1f} s" for p, b in zip(servers, before, strict=True))
+    spent = ", ".join(
+        f"{p.name} {p.cpu_seconds() - b:.1f} s" for p, b in zip(servers, before, strict=True)
+    )
     say(f"  server CPU during bench/{name}.py ({wall:.0f} s wall): {spent}")
     say(f"  bench/{name}.py exit {code}")
     return code, figures
@@ -238,7 +244,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get("MARTINGALE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        default=os.environ.get(
+            "MARTINGALE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
         help="a PostgreSQL server where fresh databases may be created and dropped",
     )
     parser.add_argument("--only", default=",".join(SCRIPTS), help="which bench scripts to run")
@@ -255,7 +263,9 @@ def main() -> int:
         psql(tools, admin, f'CREATE DATABASE "{game_db}"')
         psql(tools, admin, f'CREATE DATABASE "{ref_db}"')
     except subprocess.CalledProcessError as exc:
-        raise SystemExit(f"bench: cannot create databases at {admin}: {exc.stderr.decode()}") from None
+        raise SystemExit(
+            f"bench: cannot create databases at {admin}: {exc.stderr.decode()}"
+        ) from None
     database_url = with_database(admin, game_db)
     logs = Path(tempfile.mkdtemp(prefix="martingale-bench-"))
     redis_port, web_port = free_port(), free_port()
@@ -272,7 +282,9 @@ def main() -> int:
     results: list[tuple[str, str, str]] = []  # (figure line, reference, where)
     failed: list[str] = []
     cores = len(os.sched_getaffinity(0))
-    where = f"load generator on this machine (127.0.0.1), sharing its {cores} cores with the servers"
+    where = (
+        f"load generator on this machine (127.0.0.1), sharing its {cores} cores with the servers"
+    )
     try:
         redis = topology.start("redis", shlex.join([tools["redis-server"], "--port", str(redis_port),
                                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]))  # fmt: skip
@@ -285,7 +297,9 @@ def main() -> int:
         say(f"  release: {lines['release']}")
         engine = topology.start("engine", lines["engine"])
         say(f"  engine:  {lines['engine']}")
-        web = topology.start("web", lines["web"], PORT=str(web_port), WEB_CONCURRENCY=str(args.workers))
+        web = topology.start(
+            "web", lines["web"], PORT=str(web_port), WEB_CONCURRENCY=str(args.workers)
+        )
         say(f"  web:     {lines['web']}  (PORT={web_port} WEB_CONCURRENCY={args.workers})")
         url = f"http://127.0.0.1:{web_port}"
         wait_http(f"{url}/readyz", 90, web)
@@ -318,7 +332,10 @@ def main() -> int:
         if rec.returncode != 0:
             failed.append("reconcile")
 
-        say("\n== summary" + (" (smoke: correctness only, figures are not targets)" if args.smoke else ""))
+        say(
+            "\n== summary"
+            + (" (smoke: correctness only, figures are not targets)" if args.smoke else "")
+        )
         for name, (value, how) in references.items():
             say(f"reference: {name} = {value}  [{how}]")
         for line, _script, place in results:

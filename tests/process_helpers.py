@@ -125,10 +125,12 @@ def redis_call(url: str, *command: str) -> object:
         client.close()
 
 
-def start_web(env: dict[str, str], logs: Path, name: str = "web") -> tuple[Process, str]:
-    """The Procfile's web line on a free port: (process, base URL), once /healthz answers."""
+def start_web(
+    env: dict[str, str], logs: Path, name: str = "web", command: str | None = None
+) -> tuple[Process, str]:
+    """The Procfile's web line (or ``command``) on a free port: (process, URL) once it serves."""
     port = free_port()
-    proc = start(name, procfile("web"), {**env, "PORT": str(port)}, logs)
+    proc = start(name, command or procfile("web"), {**env, "PORT": str(port)}, logs)
     url = f"http://127.0.0.1:{port}"
 
     def up() -> bool:

@@ -208,9 +208,7 @@ def test_private_pushes_reach_a_socket_held_by_another_server(topology, listener
     assert not bob_on_a.named("portfolio")  # private: never to another player's socket
 
 
-def test_a_logout_on_one_server_drops_that_sessions_sockets_on_every_server(
-    topology, listeners
-):
+def test_a_logout_on_one_server_drops_that_sessions_sockets_on_every_server(topology, listeners):
     server_a, server_b = topology.web("web_a", workers=1), topology.web("web_b", workers=1)
     first = register(server_a, "alice")
     second = requests.post(
@@ -218,11 +216,16 @@ def test_a_logout_on_one_server_drops_that_sessions_sockets_on_every_server(
         json={"username": "alice", "password": "password123"},
         timeout=30,
     ).json()
-    on_b, on_a = listeners(server_b, first["access_token"]), listeners(server_a, first["access_token"])
+    on_b, on_a = (
+        listeners(server_b, first["access_token"]),
+        listeners(server_a, first["access_token"]),
+    )
     other_session = listeners(server_b, second["access_token"])
 
     started = time.monotonic()
-    out = requests.post(f"{server_a}/api/v1/auth/logout", headers=bearer(first["access_token"]), timeout=30)
+    out = requests.post(
+        f"{server_a}/api/v1/auth/logout", headers=bearer(first["access_token"]), timeout=30
+    )
     assert out.status_code == 200, out.text
     wait_for(lambda: on_a.disconnected_at and on_b.disconnected_at, 5, "both sockets dropped")
     assert on_b.disconnected_at is not None and on_b.disconnected_at - started < 1.0  # promptly
@@ -243,3 +246,27 @@ def test_rate_limits_count_on_every_server_at_once(topology):
         statuses.append(reply.status_code)
     assert statuses[:10] == [401] * 10, statuses
     assert statuses[10:] == [429, 429], statuses  # each server alone has seen only 5 or 6
+
+
+@pytest.mark.parametrize(
+    ("env", "refusal"),
+    [
+        ({"WEB_CONCURRENCY": "2", "MARTINGALE_ENGINE": "off"}, "need REDIS_URL"),
+        ({"WEB_CONCURRENCY": "2", "REDIS_URL": "redis://127.0.0.1:1/0"}, "only with one worker"),
+    ],
+)
+def test_gunicorn_refuses_several_workers_it_cannot_serve_correctly(env, refusal, tmp_path):
+    """No queue: an emit would reach one worker's sockets only. Engine inside: one per worker."""
+    clean = {"REDIS_URL": "", "MARTINGALE_MESSAGE_QUEUE": "", "MARTINGALE_ENGINE": "on"}
+    proc = start("web", 'gunicorn --config gunicorn.conf.py --check-config "martingale:create_app()"',
+                 {**clean, **env, "PORT": "0"}, tmp_path)  # fmt: skip
+    assert proc.popen.wait(60) != 0
+    assert refusal in proc.output()
+
+
+def test_make_run_is_one_process_with_the_engine_inside():
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert "WEB_CONCURRENCY=1" in recipe and "MARTINGALE_ENGINE=off" not in recipe
+    assert "REDIS_URL" not in recipe
+    assert procfile("web").startswith("MARTINGALE_ENGINE=off ")  # the Procfile's web: no engine

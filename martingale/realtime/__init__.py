@@ -8,6 +8,9 @@ emit from any process reaches the sockets of every web worker. Clients connect b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from flask import Flask
 from flask_socketio import SocketIO
 
@@ -17,6 +20,9 @@ from . import events
 from .bridge import Bridge
 from .queue import manager_for
 from .rooms import Connections
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 BRIDGE = "martingale.bridge"
 
@@ -29,13 +35,34 @@ def init_realtime(app: Flask) -> None:
         cors_allowed_origins=origins,
         # always a fresh manager: the extension object outlives one app (tests build many)
         client_manager=manager_for(app.config.get("MARTINGALE_MESSAGE_QUEUE")),
+        # no long-polling: its requests could reach a worker that does not hold the session
+        transports=["websocket"],
     )
+    app.wsgi_app = NoCompression(app.wsgi_app)  # type: ignore[method-assign]
     app.extensions[events.EXTENSION] = Connections()
     events.register(socketio)
     game = game_of(app)
     bridge = Bridge(game, socketio)
     app.extensions[BRIDGE] = bridge
     game.events.subscribe(bridge)
+
+
+class NoCompression:
+    """WSGI middleware: decline WebSocket per-message compression (permessage-deflate).
+
+    Browsers offer it and the WebSocket server would accept, compressing every message once per
+    socket: a tick sent to 5,000 sockets would be deflated 5,000 times (measured: fan-out p99 went
+    from 0.7 s to 2.4 s, and sockets fell behind). Without it each worker frames the tick once and
+    every socket gets the same bytes. Removing the offer from the request is the standard way to
+    decline it: the handshake then answers without the extension.
+    """
+
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return self.wsgi_app(environ, start_response)
 
 
 def emit_only(app: Flask) -> bool:
