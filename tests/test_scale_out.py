@@ -8,7 +8,12 @@ drops the session's socket held by another, promptly; rate limits count on both 
 
 from __future__ import annotations
 
+import base64
+import os
 import secrets
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -184,6 +189,31 @@ def test_the_procfile_topology_ticks_every_workers_sockets(topology, listeners):
     # long-polling is refused: its requests could land on a worker that does not hold the session
     polling = requests.get(f"{url}/socket.io/?EIO=4&transport=polling", timeout=5)
     assert polling.status_code == 400
+    # a browser's offer of per-message compression is declined: one frame serves every socket
+    handshake = websocket_handshake(url, "permessage-deflate; client_max_window_bits")
+    assert handshake.startswith("HTTP/1.1 101")
+    assert "sec-websocket-extensions" not in handshake.lower()
+
+
+def websocket_handshake(url: str, extensions: str) -> str:
+    """The server's answer to a WebSocket upgrade offering ``extensions``, headers only."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(
+            (
+                "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                f"Host: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+                f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: {extensions}\r\n\r\n"
+            ).encode()
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return answer.split(b"\r\n\r\n", 1)[0].decode()
 
 
 def test_private_pushes_reach_a_socket_held_by_another_server(topology, listeners):
@@ -270,3 +300,16 @@ def test_make_run_is_one_process_with_the_engine_inside():
     assert "WEB_CONCURRENCY=1" in recipe and "MARTINGALE_ENGINE=off" not in recipe
     assert "REDIS_URL" not in recipe
     assert procfile("web").startswith("MARTINGALE_ENGINE=off ")  # the Procfile's web: no engine
+
+
+def test_the_benchmark_smoke_run_starts_the_topology_and_reconciles(pg_database):
+    """bench/run.py --smoke: the Procfile topology, the references, every bench script, reconcile."""
+    admin = pg_database.replace("+psycopg", "").rsplit("/", 1)[0] + "/postgres"
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve().parent.parent / "bench" / "run.py"),
+         "--smoke", "--workers", "2", "--postgres-url", admin],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    assert "figure: fanout_delivered = 100.00" in result.stdout
+    assert "checks passed" in result.stdout and "bench: ok" in result.stdout
