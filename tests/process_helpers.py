@@ -96,12 +96,12 @@ def start(name: str, command: str, env: dict[str, str], logs: Path) -> Process:
     return Process(name, popen, log)
 
 
-def start_redis(logs: Path) -> tuple[Process, str]:
-    """A private redis-server on a free port: (process, URL)."""
+def start_redis(logs: Path, port: int | None = None) -> tuple[Process, str]:
+    """A private redis-server on ``port`` (default: a free one): (process, URL)."""
     server = shutil.which("redis-server")
     if server is None:
         raise FileNotFoundError("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
+    port = port or free_port()
     command = shlex.join(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     )

@@ -216,6 +216,23 @@ def websocket_handshake(url: str, extensions: str) -> str:
     return answer.split(b"\r\n\r\n", 1)[0].decode()
 
 
+def test_ticks_reach_the_sockets_again_within_seconds_of_a_redis_restart(topology, listeners):
+    topology.engine()
+    url = topology.web("web", workers=1)
+    sock = listeners(url)
+    wait_for(lambda: len(sock.named("prices")) >= 2, 20, "ticks before the restart")
+    port = int(topology.redis_url.rsplit(":", 1)[1].split("/")[0])
+    topology.redis.stop()
+    time.sleep(3)  # down for a few ticks
+    heard = len(sock.named("prices"))
+    topology.redis, _ = start_redis(topology.logs, port)
+    topology.processes.append(topology.redis)
+    back = time.monotonic()
+    wait_for(lambda: len(sock.named("prices")) > heard, 10, "a tick after the restart")
+    assert time.monotonic() - back < 5
+    assert sock.sio.connected  # the socket itself never depended on Redis
+
+
 def test_private_pushes_reach_a_socket_held_by_another_server(topology, listeners):
     topology.engine()
     server_a, server_b = topology.web("web_a", workers=1), topology.web("web_b", workers=1)

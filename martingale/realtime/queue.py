@@ -10,11 +10,15 @@ logout handled by one worker drops the session's socket held by another.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import socketio
 
+log = logging.getLogger(__name__)
+RETRY_S = 0.5  # a listener that lost Redis tries again this often
 CHANNEL = "martingale"  # the pub/sub channel: every process of one deployment uses the same one
 DROP_ROOM = "martingale:disconnect_room"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "valkey://", "valkeys://")
@@ -37,19 +41,39 @@ class RedisQueue(socketio.RedisManager):  # type: ignore[misc]
             server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
     def _listen(self) -> Iterator[Any]:
-        """The base listener's messages, with ours handled here and never passed on."""
-        for raw in super()._listen():
-            message = raw
-            if not isinstance(raw, dict):
-                try:
-                    message = self.json.loads(raw)
-                except ValueError:
-                    continue
-            if isinstance(message, dict) and message.get("method") == DROP_ROOM:
-                if message.get("host_id") != self.host_id:
-                    self._drop_here(str(message.get("room")), str(message.get("namespace")))
-                continue
-            yield message  # parsed once: the base listener takes dicts as they are
+        """Every message on the channel, ours handled here; reconnects every RETRY_S while down.
+
+        (The base listener doubles its wait after each failure, up to a minute, so a Redis restart
+        could silence a worker long after Redis is back; here a worker hears again within RETRY_S.)
+        """
+        channel = self.channel.encode()
+        while True:
+            try:
+                self._redis_connect()
+                self.pubsub.subscribe(self.channel)
+                for item in self.pubsub.listen():
+                    if item.get("type") != "message" or item.get("channel") != channel:
+                        continue
+                    message = self._parse(item.get("data"))
+                    if message is not None:
+                        yield message
+            except Exception as exc:
+                log.warning("Redis listener: %s; reconnecting in %.1f s", exc, RETRY_S)
+                time.sleep(RETRY_S)
+
+    def _parse(self, raw: Any) -> dict[str, Any] | None:
+        """A message for the base listener (parsed once), or None when it was ours or garbage."""
+        try:
+            message = self.json.loads(raw)
+        except (TypeError, ValueError):
+            return None
+        if not isinstance(message, dict):
+            return None
+        if message.get("method") == DROP_ROOM:
+            if message.get("host_id") != self.host_id:
+                self._drop_here(str(message.get("room")), str(message.get("namespace")))
+            return None
+        return message
 
 
 def manager_for(url: str | None, *, write_only: bool = False) -> Any:
@@ -58,7 +82,9 @@ def manager_for(url: str | None, *, write_only: bool = False) -> Any:
         return socketio.Manager()
     if not url.startswith(REDIS_SCHEMES):
         raise ValueError(f"the message queue must be a Redis URL, got {url.split(':', 1)[0]}://")
-    return RedisQueue(url, channel=CHANNEL, write_only=write_only)
+    # a Redis that does not answer must not hold a worker's greenlet for long
+    options = {"socket_connect_timeout": 2, "socket_keepalive": True}
+    return RedisQueue(url, channel=CHANNEL, write_only=write_only, redis_options=options)
 
 
 def disconnect_room(server: Any, room: str, namespace: str) -> None:
