@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 TARGET_P99_MS = 250
@@ -152,6 +153,18 @@ async def generate(url: str, clients: int, deflate: bool) -> None:
 
 
 # -- the parent ---------------------------------------------------------------------------------
+def cpu_of(pids: list[int]) -> float:
+    """User + system CPU seconds so far of the given processes (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def parse_t(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
@@ -175,6 +188,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--no-deflate", action="store_true",
                         help="do not offer permessage-deflate (browsers offer it)")  # fmt: skip
+    parser.add_argument("--server-pids", default="",
+                        help="comma-separated web worker pids: their CPU per delivery is printed")  # fmt: skip
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
@@ -212,12 +227,15 @@ def main() -> int:
         ramp = time.monotonic() - started
         print(f"fanout: {connected}/{clients} sockets connected in {ramp:.1f} s "
               f"by {len(children)} load-generator processes on this machine", flush=True)  # fmt: skip
+        server_pids = [int(p) for p in args.server_pids.split(",") if p]
+        server_before = cpu_of(server_pids)
         window_start = time.time()
         for c in children:
             c.stdin.write(f"measure {seconds}\n")  # type: ignore[union-attr]
             c.stdin.flush()  # type: ignore[union-attr]
         window_end = window_start + seconds
         results = [json.loads(c.stdout.readline() or "{}") for c in children]  # type: ignore[union-attr]
+        server_cpu = cpu_of(server_pids) - server_before
     finally:
         for c in children:
             try:
@@ -253,6 +271,10 @@ def main() -> int:
     figure("fanout_loadgen_cpu", f"{100 * cpu / listened:.1f}",
            "% of one core while listening",
            f"{len(children)} processes on this machine; {cpu:.2f} s CPU in {listened:.0f} s")  # fmt: skip
+    if server_pids and delivered:
+        figure("fanout_server_cpu_per_delivery", f"{1e6 * server_cpu / delivered:.0f}",
+               "us of web-worker CPU per tick per socket",
+               f"{len(server_pids)} workers: {server_cpu:.2f} s CPU while listening")  # fmt: skip
     if not ok:
         print(f"fanout: FAILED: {clients - connected} never connected, {connected - alive} dropped, "
               f"{expected - delivered} deliveries missing", flush=True)  # fmt: skip

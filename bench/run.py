@@ -101,6 +101,21 @@ class Proc:
                 total += int(fields[11]) + int(fields[12])
         return total / TICKS_PER_S
 
+    def children(self) -> list[int]:
+        """Processes in this one's group whose parent is not the shell: gunicorn's workers."""
+        group = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.popen.pid:
+                group[int(stat.parent.name)] = int(fields[1])
+        parents = set(group.values())
+        return sorted(
+            pid for pid, parent in group.items() if parent in group and pid not in parents
+        )
+
     def stop(self) -> None:
         if self.popen.poll() is None:
             os.killpg(self.popen.pid, signal.SIGTERM)
@@ -217,6 +232,9 @@ def run_script(
     command = [sys.executable, str(path), "--url", url, "--database-url", database_url]
     if smoke:
         command.append("--smoke")
+    if name == "fanout":  # the workers: the gunicorn master's children
+        workers = [str(pid) for p in servers if p.name == "web" for pid in p.children()]
+        command += ["--server-pids", ",".join(workers)]
     before = [p.cpu_seconds() for p in servers]
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -338,8 +356,8 @@ def main() -> int:
         )
         for name, (value, how) in references.items():
             say(f"reference: {name} = {value}  [{how}]")
-        for line, _script, place in results:
-            say(f"{line}  ({place})" if place else line)
+        for line, _script, _place in results:
+            say(line)
         say(f"topology: Procfile release/engine/web, {args.workers} gevent workers, PostgreSQL "
             f"database {game_db}, private Redis; {where}")  # fmt: skip
     finally:
