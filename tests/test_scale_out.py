@@ -330,3 +330,36 @@ def test_the_benchmark_smoke_run_starts_the_topology_and_reconciles(pg_database)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
     assert "figure: fanout_delivered = 100.00" in result.stdout
     assert "checks passed" in result.stdout and "bench: ok" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "queue", "limits"),
+    [
+        ({}, None, "memory://"),
+        ({"REDIS_URL": "redis://r:6379/0"}, "redis://r:6379/0", "redis://r:6379/0"),
+        (
+            {
+                "REDIS_URL": "redis://r:6379/0",
+                "MARTINGALE_MESSAGE_QUEUE": "redis://q:6379/1",
+                "RATELIMIT_STORAGE_URI": "memory://",
+            },
+            "redis://q:6379/1",
+            "memory://",
+        ),
+    ],
+)
+def test_redis_url_feeds_the_queue_and_the_limits_unless_overridden(env, queue, limits):
+    from martingale.config import load_config
+
+    config = load_config(env)
+    assert config["MARTINGALE_MESSAGE_QUEUE"] == queue
+    assert config["RATELIMIT_STORAGE_URI"] == limits
+
+
+def test_the_message_queue_must_be_redis():
+    from martingale.realtime.queue import RedisQueue, manager_for
+
+    assert isinstance(manager_for("redis://127.0.0.1:1/0"), RedisQueue)
+    assert not isinstance(manager_for(None), RedisQueue)
+    with pytest.raises(ValueError, match="Redis URL"):
+        manager_for("amqp://guest@localhost//")
