@@ -59,7 +59,18 @@ class RedisQueue(socketio.RedisManager):  # type: ignore[misc]
                         yield message
             except Exception as exc:
                 log.warning("Redis listener: %s; reconnecting in %.1f s", exc, RETRY_S)
+                self._close_quietly()
                 time.sleep(RETRY_S)
+
+    def _close_quietly(self) -> None:
+        """Let go of the broken connections before the next attempt opens new ones."""
+        for held in (self.pubsub, self.redis):
+            try:
+                if held is not None:
+                    held.close()
+            except Exception:  # already broken: nothing more to release
+                log.debug("closing a broken Redis connection failed", exc_info=True)
+        self.connected = False
 
     def _parse(self, raw: Any) -> dict[str, Any] | None:
         """A message for the base listener (parsed once), or None when it was ours or garbage."""
