@@ -309,6 +309,8 @@ def main() -> int:
         lines = procfile()
         say(f"bench: Procfile topology, {args.workers} web workers; database {game_db}; "
             f"Redis 127.0.0.1:{redis_port}; logs in {logs}")  # fmt: skip
+        say(f"  machine: {cores} cores, load average {os.getloadavg()[0]:.2f} before the run "
+            "(other work on the box shows in the references below)")  # fmt: skip
         release = topology.start("release", lines["release"])
         if release.popen.wait(300) != 0:
             raise SystemExit(f"bench: release failed:\n{release.tail()}")
