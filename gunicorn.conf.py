@@ -11,6 +11,7 @@ The worker class follows MARTINGALE_ASYNC_MODE (docs/decisions/0004-async-mode.m
 """
 
 import os
+import sys
 
 _OFF = ("off", "0", "false", "no")
 
@@ -30,6 +31,12 @@ if workers > 1 and not _queue:
     raise SystemExit(
         f"gunicorn.conf.py: {workers} workers need REDIS_URL (or MARTINGALE_MESSAGE_QUEUE), "
         "or set WEB_CONCURRENCY=1"
+    )
+if not _engine_inside and not _queue:
+    print(  # gunicorn has no logger yet while it reads its config
+        "gunicorn.conf.py: MARTINGALE_ENGINE=off and no REDIS_URL: the engine's ticks cannot reach "
+        "this server's sockets",
+        file=sys.stderr,
     )
 if workers > 1 and _engine_inside:
     raise SystemExit(
