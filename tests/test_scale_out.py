@@ -91,15 +91,13 @@ class Topology:
 
 
 @pytest.fixture
-def topology(database: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Topology]:
+def topology(database: str, tmp_path: Path) -> Iterator[Topology]:
     found = Topology(database, tmp_path)
     try:
         yield found
     finally:
         found.stop()
-        report = getattr(request.node, "rep_call", None)
-        if report is not None and report.failed:  # pragma: no cover - diagnostics only
-            print(found.logs_text())
+        print(found.logs_text())  # captured: pytest shows it only when the test failed
 
 
 class Listener:
