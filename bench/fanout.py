@@ -191,11 +191,15 @@ async def generate(url: str, clients: int, deflate: bool, client: str) -> None:
         nonlocal failures
         async with gate:
             task = asyncio.ensure_future(sock.run(stop))
-            try:
-                await asyncio.wait_for(sock.connected.wait(), 30)
-            except TimeoutError:
+            joined = asyncio.ensure_future(sock.connected.wait())
+            # connected, or the connection failed (refused, upgrade refused), or 30 s passed
+            await asyncio.wait({task, joined}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+            if not sock.connected.is_set():
                 failures += 1
+                joined.cancel()
                 task.cancel()
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    print(f"fanout: a socket failed: {task.exception()}", file=sys.stderr)
                 return
         tasks.append(task)
 
