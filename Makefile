@@ -15,9 +15,9 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.runtime  ## start the game on SQLite (instance/martingale.db), as the Procfile does
+run: $(VENV)/.runtime  ## the game in one process on SQLite (instance/martingale.db): one gunicorn worker, engine inside
 	$(BIN)/flask --app martingale db upgrade
-	HOST=$${HOST:-127.0.0.1} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/gunicorn --config gunicorn.conf.py "martingale:create_app()"
+	HOST=$${HOST:-127.0.0.1} WEB_CONCURRENCY=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/gunicorn --config gunicorn.conf.py "martingale:create_app()"
 
 test: $(VENV)/.dev  ## the whole suite: SQLite always, PostgreSQL too when reachable
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

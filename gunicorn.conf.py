@@ -1,25 +1,52 @@
 """gunicorn settings for the Procfile's web line and `make run`.
 
-One worker: Socket.IO keeps per-connection state in the process, and gunicorn has no sticky
-sessions; scale out with more single-worker instances and MARTINGALE_MESSAGE_QUEUE (Redis).
+Workers: WEB_CONCURRENCY, default the machine's cores (`make run` asks for 1). Several workers need
+the message queue (REDIS_URL), so that an emit from any process reaches every worker's sockets, and
+clients that connect by WebSocket only, so that no request of a Socket.IO session lands on a worker
+that does not hold it (docs/decisions/0006). The market engine runs inside the web process only
+when MARTINGALE_ENGINE is on and there is one worker (`make run`); the Procfile turns it off on its
+web line and runs it as its own process (`engine:`). This file reads the environment itself and
+imports nothing from the app: the gevent worker must monkey-patch before the app's imports run.
 The worker class follows MARTINGALE_ASYNC_MODE (docs/decisions/0004-async-mode.md).
 """
 
 import os
+import sys
+
+_OFF = ("off", "0", "false", "no")
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"  # noqa: S104
-workers = 1
+workers = int(os.environ.get("WEB_CONCURRENCY") or len(os.sched_getaffinity(0)))
 _mode = os.environ.setdefault("MARTINGALE_ASYNC_MODE", "gevent")
 worker_class = "gevent" if _mode == "gevent" else "gthread"
 threads = 1 if _mode == "gevent" else 64
-worker_connections = 2000
+worker_connections = 10000  # open sockets per gevent worker: listeners stay connected
 timeout = 60
 graceful_timeout = 20
-accesslog = "-"
+accesslog = os.environ.get("MARTINGALE_ACCESS_LOG", "-") or None
+
+_queue = os.environ.get("MARTINGALE_MESSAGE_QUEUE") or os.environ.get("REDIS_URL")
+_engine_inside = os.environ.get("MARTINGALE_ENGINE", "on").lower() not in _OFF
+if workers > 1 and not _queue:
+    raise SystemExit(
+        f"gunicorn.conf.py: {workers} workers need REDIS_URL (or MARTINGALE_MESSAGE_QUEUE), "
+        "or set WEB_CONCURRENCY=1"
+    )
+if not _engine_inside and not _queue:
+    print(  # gunicorn has no logger yet while it reads its config
+        "gunicorn.conf.py: MARTINGALE_ENGINE=off and no REDIS_URL: the engine's ticks cannot reach "
+        "this server's sockets",
+        file=sys.stderr,
+    )
+if workers > 1 and _engine_inside:
+    raise SystemExit(
+        "gunicorn.conf.py: the engine runs inside the web process only with one worker; "
+        "set MARTINGALE_ENGINE=off and run `flask --app martingale engine` (the Procfile's engine:)"
+    )
 
 
 def post_worker_init(worker):
-    """Start the market engine inside the serving process, after the fork."""
+    """With one worker and MARTINGALE_ENGINE on, start the market engine in it, after the fork."""
     from martingale.engine import MarketEngine
     from martingale.game import game_of
 

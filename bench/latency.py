@@ -40,7 +40,7 @@ def free_port() -> int:
 
 
 def start_server(mode: str, database_url: str, port: int) -> subprocess.Popen:
-    env = dict(os.environ, MARTINGALE_ASYNC_MODE=mode, DATABASE_URL=database_url, PORT=str(port),
+    env = dict(os.environ, MARTINGALE_ASYNC_MODE=mode, DATABASE_URL=database_url, PORT=str(port), WEB_CONCURRENCY="1",
                HOST="127.0.0.1", RATELIMIT_ENABLED="false", MARTINGALE_PASSWORD_HASH="scrypt:1024:8:1")  # fmt: skip
     bin_dir = Path(sys.executable).parent
     subprocess.run([bin_dir / "flask", "--app", "martingale", "db", "upgrade"], env=env, check=True,

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from . import realtime
 from .engine import MarketEngine
 from .errors import MartingaleError
 from .game import current_game
@@ -55,8 +56,17 @@ def serve(host: str, port: int) -> None:
 @click.command("engine")
 @with_appcontext
 def engine_command() -> None:
-    """Run only the market engine (stands by while another engine holds the lock)."""
+    """Run only the market engine (stands by while another engine holds the lock).
+
+    Its pushes reach the web workers' sockets through the message queue (REDIS_URL), published by
+    a write-only manager: this process serves no socket and never subscribes.
+    """
     _log_to_stderr()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not realtime.emit_only(app):
+        logging.getLogger(__name__).warning(
+            "no message queue (REDIS_URL): this engine's ticks reach no socket of another process"
+        )
     engine = MarketEngine(current_game())
     try:
         engine.run()

@@ -31,8 +31,11 @@ DEFAULTS: dict[str, str] = {
     "MARTINGALE_SESSION_HOURS": "12",
     "MARTINGALE_CORS_ORIGINS": "",
     "MARTINGALE_ASYNC_MODE": "threading",
+    # Redis, as Heroku's add-on names it: when set, it carries Socket.IO messages between processes
+    # and holds the rate-limit counters, unless the two overrides below name something else
+    "REDIS_URL": "",
     "MARTINGALE_MESSAGE_QUEUE": "",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STORAGE_URI": "",
     "RATELIMIT_ENABLED": "true",
 }
 DEV_SECRET = DEFAULTS["SECRET_KEY"]
@@ -111,9 +114,15 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         ),
         "MARTINGALE_CORS_ORIGINS": env["MARTINGALE_CORS_ORIGINS"].split(),
         "MARTINGALE_ASYNC_MODE": env["MARTINGALE_ASYNC_MODE"],
-        "MARTINGALE_MESSAGE_QUEUE": env["MARTINGALE_MESSAGE_QUEUE"] or None,
-        "RATELIMIT_STORAGE_URI": env["RATELIMIT_STORAGE_URI"],
+        "MARTINGALE_MESSAGE_QUEUE": env["MARTINGALE_MESSAGE_QUEUE"] or env["REDIS_URL"] or None,
+        # one process keeps its counters in memory; several must share them (REDIS_URL)
+        "RATELIMIT_STORAGE_URI": env["RATELIMIT_STORAGE_URI"] or env["REDIS_URL"] or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis unreachable: count in this process's memory until it is back, never fail a request
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        # a hung Redis must not hang requests: each command gives up after this long
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
         # off only for load tests that register many players from one address
         "RATELIMIT_ENABLED": env["RATELIMIT_ENABLED"].lower() not in ("off", "0", "false", "no"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -1,72 +1,48 @@
-"""End to end: the Procfile's web command serves, and scripts/bot.py plays a whole round on it."""
+"""End to end: scripts/bot.py plays a whole round against real processes.
 
-import os
-import socket
+On SQLite the server is `make run`'s: one gunicorn worker with the engine inside. On PostgreSQL it
+is the Procfile's topology: the engine as its own process, the web line with two workers, and a
+private Redis carrying the engine's ticks and settlements to the bot's socket.
+"""
+
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
+
+from .process_helpers import procfile, start, start_redis, start_web
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+MAKE_RUN_WEB = (
+    'gunicorn --config gunicorn.conf.py "martingale:create_app()"'  # as `make run` runs it
+)
 
 
 @pytest.fixture
-def server(game, database_url, tmp_path):
-    """gunicorn exactly as the Procfile runs it (gevent, engine inside), with short lifetimes."""
-    port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        PORT=str(port),
-        HOST="127.0.0.1",
-        MARTINGALE_POOL_SIZE="4",
-        MARTINGALE_LIFETIME_MIN_SECONDS="8",
-        MARTINGALE_LIFETIME_MAX_SECONDS="15",
-        MARTINGALE_LIFETIME_MEAN_SECONDS="8",
-        MARTINGALE_PASSWORD_HASH="scrypt:1024:8:1",
-    )
-    web = (ROOT / "Procfile").read_text().split("web:", 1)[1].splitlines()[0].split()
-    assert web[0] == "gunicorn"
-    bin_dir = Path(sys.executable).parent
-    log = (tmp_path / "web.log").open("w")
-    proc = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), *[a.strip('"') for a in web[1:]]],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+def server(game, backend, database_url, tmp_path):
+    env = {
+        "DATABASE_URL": database_url,
+        "MARTINGALE_LIFETIME_MIN_SECONDS": "8",
+        "MARTINGALE_LIFETIME_MAX_SECONDS": "15",
+        "MARTINGALE_LIFETIME_MEAN_SECONDS": "8",
+    }
+    started = []
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
+        if backend == "sqlite":
+            proc, url = start_web({**env, "WEB_CONCURRENCY": "1"}, tmp_path, command=MAKE_RUN_WEB)
+            started.append(proc)
         else:
-            pytest.fail(
-                "the web command never became ready:\n" + (tmp_path / "web.log").read_text()
-            )
+            redis, redis_url = start_redis(tmp_path)
+            started.append(redis)
+            env["REDIS_URL"] = redis_url
+            started.append(start("engine", procfile("engine"), env, tmp_path))
+            proc, url = start_web({**env, "WEB_CONCURRENCY": "2"}, tmp_path)
+            started.append(proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        for proc in reversed(started):
+            proc.stop()
 
 
 def test_the_bot_plays_a_round_and_verifies_the_proof(server):

@@ -20,6 +20,7 @@ from ..game import Game
 from ..portfolio import portfolio as portfolio_view
 from ..reports import SettlementRow
 from ..trading import TradeResult
+from .queue import disconnect_room
 from .rooms import player_room, session_room
 
 NAMESPACE = "/"
@@ -121,11 +122,9 @@ class Bridge:
     # -- sessions ------------------------------------------------------------------------------
     def on_sessions_revoked(self, payload: dict[str, Any]) -> None:
         """Logout, password change or a stolen refresh token: drop those sessions' sockets."""
-        server = self.socketio.server
+        # rooms are per process: the queue tells every web worker to drop the room's sockets it holds
         for session_id in payload["session_ids"]:
-            room = session_room(session_id)
-            for sid, _ in list(server.manager.get_participants(NAMESPACE, room)):
-                server.disconnect(sid, namespace=NAMESPACE)
+            disconnect_room(self.socketio.server, session_room(session_id), NAMESPACE)
 
     def _listening(self, room: str) -> bool:
         """Whether anyone may be in ``room``; with a message queue, other servers may hold it."""

@@ -5,7 +5,9 @@ let socket = null;
 let everConnected = false;
 
 export function connect() {
-  socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true, reconnectionDelayMax: 5000 });
+  // WebSocket only: one connection held by one worker, so any number of web workers can serve it
+  // (no long-polling, whose requests would have to reach the same worker: docs/decisions/0006)
+  socket = window.io({ transports: ["websocket"], reconnectionDelayMax: 5000 });
   socket.on("connect", () => {
     state.connected = true;
     emit("connection", true);
