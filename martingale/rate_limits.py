@@ -11,10 +11,16 @@ what it is asked for (performance history, up to 600 points) has a smaller budge
 
 from __future__ import annotations
 
+import logging
+
 from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from .errors import RateLimited
 from .extensions import limiter
+
+log = logging.getLogger(__name__)
 
 TRADES = "50 per second;2000 per minute"  # per player
 # per address, on every route that creates or checks a password
@@ -25,11 +31,21 @@ READS_SCOPE = "reads"
 HEAVY_READS = "5 per second;60 per minute"  # per client: performance history (the page asks once)
 
 _TRADE_ITEMS = parse_many(TRADES)
+# while the shared storage (Redis) is unreachable, this process counts on its own, as Flask-Limiter's
+# in-memory fallback does for HTTP routes: a limit never turns into a failed trade
+_FALLBACK = FixedWindowRateLimiter(MemoryStorage())
 
 
 def spend_socket_trade(player_id: int) -> None:
     """Count one socket trade against the player's budget; refuse it when the budget is spent."""
-    if limiter.enabled and not all(
-        limiter.limiter.hit(item, "socket-trade", str(player_id)) for item in _TRADE_ITEMS
-    ):
+    if not limiter.enabled:
+        return
+    try:
+        allowed = all(
+            limiter.limiter.hit(item, "socket-trade", str(player_id)) for item in _TRADE_ITEMS
+        )
+    except Exception:  # the storage's own errors (redis-py's) vary by backend: any of them
+        log.warning("rate-limit storage unreachable; counting socket trades in this process")
+        allowed = all(_FALLBACK.hit(item, "socket-trade", str(player_id)) for item in _TRADE_ITEMS)
+    if not allowed:
         raise RateLimited(f"too many trades: at most {TRADES.replace(';', ' and ')}")
