@@ -144,7 +144,24 @@ def principal_for_session(game: Game, sid: object) -> Principal | None:
     return None if found is None else Principal(found[1].id, found[1].username, sid)
 
 
-def principal_for_access_token(game: Game, token: object) -> Principal:
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a signed, unexpired access token says: its player and login session."""
+
+    player_id: int
+    session_id: str
+
+
+class SessionEnded(InvalidToken):
+    """The login session a request named is revoked or expired (found by the trade itself)."""
+
+
+def claims_of_access_token(game: Game, token: object) -> TokenClaims:
+    """Check an access token's signature and age, with no database read.
+
+    The session it names may have ended since: whoever acts on the claims checks that in its own
+    round trip (a trade does, in ``trading.execute_trade``), so revocation still acts at once.
+    """
     if not isinstance(token, str) or len(token) > 512:
         raise InvalidToken("missing or malformed access token")
     try:
@@ -153,10 +170,25 @@ def principal_for_access_token(game: Game, token: object) -> Principal:
         raise InvalidToken("access token expired") from None
     except BadSignature:
         raise InvalidToken("invalid access token") from None
-    principal = principal_for_session(game, claims.get("sid"))
-    if principal is None or principal.player_id != claims.get("pid"):
+    sid, pid = claims.get("sid"), claims.get("pid")
+    if not isinstance(sid, str) or not isinstance(pid, int) or isinstance(pid, bool):
+        raise InvalidToken("session ended")
+    return TokenClaims(pid, sid)
+
+
+def principal_for_access_token(game: Game, token: object) -> Principal:
+    claims = claims_of_access_token(game, token)
+    principal = principal_for_session(game, claims.session_id)
+    if principal is None or principal.player_id != claims.player_id:
         raise InvalidToken("session ended")
     return principal
+
+
+def require_live_session(game: Game, player_id: int, session_id: str) -> None:
+    """Refuse (``SessionEnded``) unless the session is live and the player's: one indexed read."""
+    principal = principal_for_session(game, session_id)
+    if principal is None or principal.player_id != player_id:
+        raise SessionEnded("session ended")
 
 
 def refresh(game: Game, token: object) -> Login:

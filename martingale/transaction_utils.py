@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
+import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, TypeVar, cast
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import BigInteger, CursorResult, Engine, Executable, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -37,6 +40,7 @@ _RETRY_CONSTRAINTS = ("uq_trades_player_key", "symbol_leases")
 
 
 _GATES: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_SYNCHRONOUS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def configure_engine(engine: Engine, sqlite_synchronous: str = "FULL") -> None:
@@ -50,22 +54,33 @@ def configure_engine(engine: Engine, sqlite_synchronous: str = "FULL") -> None:
     if engine.dialect.name != "sqlite":
         return
     _GATES[engine] = threading.Lock()
+    _SYNCHRONOUS[engine] = sqlite_synchronous
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        dbapi_connection.create_function("mg_muldiv", 3, _muldiv_floor, deterministic=True)
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute(f"PRAGMA synchronous = {sqlite_synchronous}")
-        cursor.close()
+        _prepare_sqlite(dbapi_connection, sqlite_synchronous, SQLITE_BUSY_TIMEOUT_S * 1000)
+
+    @event.listens_for(engine, "engine_disposed")
+    def _on_dispose(disposed: Engine) -> None:
+        writer = _WRITERS.pop(disposed, None)
+        if writer is not None:
+            writer.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         readonly = conn.get_execution_options().get("martingale_readonly", False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def _prepare_sqlite(dbapi_connection: Any, synchronous: str, busy_timeout_ms: int) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+    dbapi_connection.create_function("mg_muldiv", 3, _muldiv_floor, deterministic=True)
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute(f"PRAGMA synchronous = {synchronous}")
+    cursor.close()
 
 
 def readonly_engine(engine: Engine) -> Engine:
@@ -155,3 +170,173 @@ def read(engine: Engine, work: Callable[[Session], T]) -> T:
     """Run read-only ``work`` in one consistent snapshot."""
     with Session(readonly_engine(engine), expire_on_commit=False) as session, session.begin():
         return work(session)
+
+
+# -- one statement, one round trip (PostgreSQL) -----------------------------------------------------
+def call_autocommit(
+    engine: Engine, sql: str, params: Sequence[object], *, attempts: int = 10
+) -> tuple[Any, ...]:
+    """Run one statement that is its own transaction (a server-side function) and return its row.
+
+    Autocommit spares the BEGIN and COMMIT round trips: the statement commits when it succeeds and
+    rolls back whole when it raises. Deadlocks and serialization failures are retried like
+    ``run_in_transaction``; psycopg prepares the statement after a few calls on a connection.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                row = conn.exec_driver_sql(sql, tuple(params)).one()
+                return tuple(row)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")
+
+
+# -- SQLite: group commit on one writer connection ----------------------------------------------------
+def sqlite_time(at: datetime) -> str:
+    """An instant as SQLAlchemy stores a DateTime on SQLite (naive UTC, microseconds always)."""
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _gevent_patched() -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and bool(monkey.is_module_patched("threading"))
+
+
+def off_the_hub(fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking C call (an fsync) on a real OS thread when gevent patched this process.
+
+    The calling greenlet waits; every other greenlet keeps being served. The function must touch
+    no gevent object (lock, event): only its own arguments.
+    """
+    if _gevent_patched():
+        import gevent  # type: ignore[import-untyped]
+
+        return cast(T, gevent.get_hub().threadpool.apply(fn, args))
+    return fn(*args)
+
+
+R = TypeVar("R")
+_MAX_BATCH = 256
+
+
+class _Slot(Generic[R]):
+    __slots__ = ("done", "error", "job", "result")
+
+    def __init__(self, job: Callable[[sqlite3.Connection], R]) -> None:
+        self.job = job
+        self.done = False
+        self.result: R | None = None
+        self.error: BaseException | None = None
+
+
+class SqliteWriter:
+    """Group commit: the units of work queued while one commits share the next transaction.
+
+    A caller queues its job and takes the process's writer gate (the one ``run_in_transaction``
+    takes, so in-process writers never meet in SQLite's busy handler). Whoever holds the gate and
+    finds its own job still queued runs every queued job in one BEGIN IMMEDIATE ... COMMIT, each
+    in its own savepoint (a job that raises is rolled back alone), then marks them done. One fsync
+    for many trades; each trade is still atomic, and no caller hears of its trade before the
+    commit. Under gevent the COMMIT (the fsync) runs on a real thread, so the hub keeps serving
+    requests (which queue up for the next batch) while it waits for the disk.
+
+    The writer has a connection of its own, opened with busy_timeout 0: another process holding
+    the write lock is waited for by sleeping here (cooperatively under gevent), never inside
+    SQLite's busy handler, which would block the hub.
+    """
+
+    def __init__(self, database: str, synchronous: str, gate: threading.Lock) -> None:
+        self._database = database
+        self._synchronous = synchronous
+        self._gate = gate
+        self._queue: list[_Slot[Any]] = []
+        self._queue_lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def run(self, job: Callable[[sqlite3.Connection], R]) -> R:
+        slot = _Slot(job)
+        with self._queue_lock:
+            self._queue.append(slot)
+        with self._gate:
+            if not slot.done:
+                self._run_batch()
+        if slot.error is not None:
+            raise slot.error
+        return cast(R, slot.result)
+
+    def close(self) -> None:
+        with self._gate:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
+            _prepare_sqlite(conn, self._synchronous, 0)
+            self._conn = conn
+        return self._conn
+
+    def _run_batch(self) -> None:
+        with self._queue_lock:
+            batch, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
+        try:
+            conn = self._connection()
+            _begin_immediate(conn)
+        except BaseException as exc:
+            for slot in batch:
+                slot.error, slot.done = exc, True
+            raise
+        try:
+            for slot in batch:
+                conn.execute("SAVEPOINT job")
+                try:
+                    slot.result = slot.job(conn)
+                except BaseException as exc:  # this job alone is undone; the others go on
+                    conn.execute("ROLLBACK TO job")
+                    slot.error = exc
+                conn.execute("RELEASE job")
+            off_the_hub(conn.execute, "COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for slot in batch:
+                slot.result, slot.error = None, slot.error or exc
+            raise
+        finally:
+            for slot in batch:
+                slot.done = True
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting (by sleeping, never in SQLite) for another process's writer."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    delay = 0.001
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay * random.uniform(0.5, 1.5))
+        delay = min(0.05, delay * 2)
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, SqliteWriter] = weakref.WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+def sqlite_writer(engine: Engine) -> SqliteWriter:
+    """The group-commit writer of a SQLite engine that ``configure_engine`` set up."""
+    with _WRITERS_LOCK:
+        writer = _WRITERS.get(engine)
+        if writer is None:
+            database = engine.url.database or ""
+            if database in ("", ":memory:") or engine not in _GATES:
+                raise ValueError("the trade path needs a configured, file-backed SQLite database")
+            writer = _WRITERS[engine] = SqliteWriter(database, _SYNCHRONOUS[engine], _GATES[engine])
+        return writer
