@@ -41,7 +41,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -132,12 +132,27 @@ class Server:
         for _ in range(300):
             try:
                 if requests.get(f"{self.url}/readyz", timeout=5).status_code == 200:
+                    note(f"server: gunicorn pid {self.proc.pid}, {self.workers} worker(s)")
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.2)
         self.stop()
         raise SystemExit("the server did not become ready")
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the server's processes so far."""
+        if self.proc is None:
+            return 0.0
+        pids = [self.proc.pid, *(int(p) for p in _children(self.proc.pid))]
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -147,6 +162,13 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.tmp.cleanup()
+
+
+def _children(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
 
 
 # -- players -----------------------------------------------------------------------------------
@@ -172,10 +194,11 @@ class Books:
             self.confirmed[trade_id] = player_id
 
     def add_run(self, run: WrkRun) -> int:
-        """Book a wrk run's confirmed trades; return how many replies it lost (errors)."""
+        """Book a wrk run's confirmed trades; return how many replies may be lost: its errors,
+        and the requests still in flight on each connection when wrk stopped."""
         for trade_id in run.ids:
             self.add(trade_id, None)
-        return sum(run.errors.values())
+        return sum(run.errors.values()) + run.connections
 
 
 def register(url: str, n: int, tag: str) -> list[Player]:
@@ -236,6 +259,7 @@ class WrkRun:
     p99_ms: float
     max_ms: float
     errors: dict[str, int]
+    connections: int = 0
 
     @property
     def confirmed_per_s(self) -> float:
@@ -266,7 +290,7 @@ def wrk(url: str, players: list[Player], connections: int, seconds: float, *, lu
             raise SystemExit(f"wrk failed: {done.stdout[-500:]} {done.stderr[-1000:]}")
         if not lua:
             return _parse_plain(done.stdout)
-        return _parse_lua(out.read_text())
+        return replace(_parse_lua(out.read_text()), connections=connections)
 
 
 def _parse_lua(text: str) -> WrkRun:
@@ -569,13 +593,13 @@ def main() -> int:
         if server:
             server.start()
             args.url, args.database_url = server.url, server.database_url
-        return run(args)
+        return run(args, server)
     finally:
         if server:
             server.stop()
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, server: Server | None) -> int:
     url, seconds = args.url.rstrip("/"), args.duration
     ensure_wrk()
     backend = (args.database_url or "unknown").split(":")[0]
@@ -590,8 +614,12 @@ def run(args: argparse.Namespace) -> int:
     give_stock(url, players, books)
     lost = 0
 
+    cpu = server.cpu_seconds() if server else 0.0
     main_run = wrk(url, crowd, args.connections, seconds)
     lost += books.add_run(main_run)
+    if server and main_run.statuses[201]:
+        per_trade = (server.cpu_seconds() - cpu) / main_run.statuses[201] * 1e6
+        figure("server_cpu_per_trade", f"{per_trade:.0f}", "us", "web processes' CPU, main run")
     others = {k: v for k, v in main_run.statuses.items() if k != 201}
     figure(f"rest_trades_{args.connections}", f"{main_run.confirmed_per_s:.0f}", "confirmed trades/s",
            f"{main_run.statuses[201]} in {main_run.seconds:.1f} s; other replies {dict(others)}; {load()}")  # fmt: skip

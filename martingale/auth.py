@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -164,8 +166,16 @@ def claims_of_access_token(game: Game, token: object) -> TokenClaims:
     """
     if not isinstance(token, str) or len(token) > 512:
         raise InvalidToken("missing or malformed access token")
+    max_age = game.settings.access_token_seconds
+    key = (game.settings.secret_key, token)
+    known = _VERIFIED.get(key)
+    if known is not None:  # the signature was checked before: only its age can have changed
+        found, signed_at = known
+        if not 0 <= time.time() - signed_at <= max_age:
+            raise InvalidToken("access token expired")
+        return found
     try:
-        claims = _serializer(game).loads(token, max_age=game.settings.access_token_seconds)
+        claims, stamp = _serializer(game).loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired:
         raise InvalidToken("access token expired") from None
     except BadSignature:
@@ -173,7 +183,19 @@ def claims_of_access_token(game: Game, token: object) -> TokenClaims:
     sid, pid = claims.get("sid"), claims.get("pid")
     if not isinstance(sid, str) or not isinstance(pid, int) or isinstance(pid, bool):
         raise InvalidToken("session ended")
-    return TokenClaims(pid, sid)
+    found = TokenClaims(pid, sid)
+    with _VERIFIED_LOCK:
+        if len(_VERIFIED) >= _VERIFIED_LIMIT:
+            del _VERIFIED[next(iter(_VERIFIED))]
+        _VERIFIED[key] = (found, stamp.timestamp())
+    return found
+
+
+# (secret, token) -> (claims, signing time) of tokens whose signature was verified: checking an
+# HMAC is most of what authenticating a trade costs, and a verified token stays verified
+_VERIFIED: dict[tuple[str, str], tuple[TokenClaims, float]] = {}
+_VERIFIED_LIMIT = 20_000
+_VERIFIED_LOCK = threading.Lock()
 
 
 def principal_for_access_token(game: Game, token: object) -> Principal:

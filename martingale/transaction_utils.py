@@ -179,18 +179,40 @@ def call_autocommit(
     """Run one statement that is its own transaction (a server-side function) and return its row.
 
     Autocommit spares the BEGIN and COMMIT round trips: the statement commits when it succeeds and
-    rolls back whole when it raises. Deadlocks and serialization failures are retried like
-    ``run_in_transaction``; psycopg prepares the statement after a few calls on a connection.
+    rolls back whole when it raises. It runs on the pooled DBAPI connection itself (SQLAlchemy's
+    Connection and result objects cost three times the round trip), and the driver prepares it
+    after a few calls. Errors are raised as SQLAlchemy's, a broken connection leaves the pool, and
+    deadlocks and serialization failures are retried like ``run_in_transaction``.
     """
+    dbapi = engine.dialect.loaded_dbapi
     for attempt in range(1, attempts + 1):
+        fairy = engine.raw_connection()
+        conn: Any = fairy.driver_connection
         try:
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                row = conn.exec_driver_sql(sql, tuple(params)).one()
-                return tuple(row)
-        except DBAPIError as exc:
-            if attempt == attempts or not is_retryable(exc):
-                raise
-            time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
+            conn.autocommit = True
+            try:
+                row = conn.execute(sql, params).fetchone()
+            finally:
+                if not conn.closed:
+                    conn.autocommit = False
+            return tuple(row)
+        except dbapi.Error as exc:
+            invalid = conn.closed or engine.dialect.is_disconnect(exc, conn, None)
+            if invalid:
+                fairy.invalidate(exc)
+            wrapped = DBAPIError.instance(
+                sql,
+                params,
+                exc,
+                dbapi.Error,
+                connection_invalidated=invalid,
+                dialect=engine.dialect,
+            )
+            if attempt == attempts or not is_retryable(wrapped):
+                raise wrapped from exc
+        finally:
+            fairy.close()
+        time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
     raise AssertionError("unreachable")
 
 
@@ -223,25 +245,34 @@ _MAX_BATCH = 256
 
 
 class _Slot(Generic[R]):
-    __slots__ = ("done", "error", "job", "result")
+    __slots__ = ("done", "error", "event", "job", "lead", "result")
 
     def __init__(self, job: Callable[[sqlite3.Connection], R]) -> None:
         self.job = job
-        self.done = False
+        self.done = False  # it ran, in a transaction that committed or failed
+        self.lead = False  # the previous leader handed the writer over to this slot's caller
+        self.event = threading.Event()  # set when done, or when handed the lead
         self.result: R | None = None
         self.error: BaseException | None = None
 
+    def outcome(self) -> R:
+        if self.error is not None:
+            raise self.error
+        return cast(R, self.result)
+
 
 class SqliteWriter:
-    """Group commit: the units of work queued while one commits share the next transaction.
+    """Group commit: the units of work queued while one batch commits share the next transaction.
 
-    A caller queues its job and takes the process's writer gate (the one ``run_in_transaction``
-    takes, so in-process writers never meet in SQLite's busy handler). Whoever holds the gate and
-    finds its own job still queued runs every queued job in one BEGIN IMMEDIATE ... COMMIT, each
-    in its own savepoint (a job that raises is rolled back alone), then marks them done. One fsync
-    for many trades; each trade is still atomic, and no caller hears of its trade before the
-    commit. Under gevent the COMMIT (the fsync) runs on a real thread, so the hub keeps serving
-    requests (which queue up for the next batch) while it waits for the disk.
+    Callers queue their job. One of them at a time leads: it takes the process's writer gate (the
+    one ``run_in_transaction`` takes, so in-process writers never meet in SQLite's busy handler),
+    runs every queued job in one BEGIN IMMEDIATE ... COMMIT, each in its own savepoint (a job that
+    raises is undone alone), wakes their callers, and hands the lead to the oldest job still
+    queued. The others wait on their own event, so a caller whose job is done returns at once
+    instead of queueing behind the next batch. One fsync for many trades; each trade is still
+    atomic, and no caller hears of its trade before the commit. Under gevent the COMMIT (the
+    fsync) runs on a real thread, so the hub keeps serving requests, which queue for the next
+    batch.
 
     The writer has a connection of its own, opened with busy_timeout 0: another process holding
     the write lock is waited for by sleeping here (cooperatively under gevent), never inside
@@ -254,24 +285,57 @@ class SqliteWriter:
         self._gate = gate
         self._queue: list[_Slot[Any]] = []
         self._queue_lock = threading.Lock()
+        self._leading = False
         self._conn: sqlite3.Connection | None = None
+        self.batches = 0  # transactions committed or attempted, and the jobs they carried
+        self.jobs = 0
 
     def run(self, job: Callable[[sqlite3.Connection], R]) -> R:
         slot = _Slot(job)
         with self._queue_lock:
             self._queue.append(slot)
-        with self._gate:
-            if not slot.done:
-                self._run_batch()
-        if slot.error is not None:
-            raise slot.error
-        return cast(R, slot.result)
+            if not self._leading:
+                self._leading = slot.lead = True
+        if not slot.lead:
+            try:
+                slot.event.wait()
+            except BaseException:
+                self._abandon(slot)
+                raise
+            if slot.done:
+                return slot.outcome()
+        try:
+            with self._gate:
+                while not slot.done:
+                    self._run_batch()
+        finally:
+            self._hand_over()
+        return slot.outcome()
 
     def close(self) -> None:
         with self._gate:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+    def _hand_over(self) -> None:
+        with self._queue_lock:
+            successor = self._queue[0] if self._queue else None
+            if successor is None:
+                self._leading = False
+            else:
+                successor.lead = True
+        if successor is not None:
+            successor.event.set()
+
+    def _abandon(self, slot: _Slot[Any]) -> None:
+        """The caller stopped waiting (its greenlet was killed): keep the writer moving."""
+        with self._queue_lock:
+            if slot in self._queue:
+                self._queue.remove(slot)
+            handed = slot.lead and not slot.done
+        if handed:
+            self._hand_over()
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -283,32 +347,33 @@ class SqliteWriter:
     def _run_batch(self) -> None:
         with self._queue_lock:
             batch, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
+        self.batches += 1
+        self.jobs += len(batch)
         try:
             conn = self._connection()
             _begin_immediate(conn)
+            try:
+                for slot in batch:
+                    conn.execute("SAVEPOINT job")
+                    try:
+                        slot.result = slot.job(conn)
+                    except BaseException as exc:  # this job alone is undone; the others go on
+                        conn.execute("ROLLBACK TO job")
+                        slot.error = exc
+                    conn.execute("RELEASE job")
+                off_the_hub(conn.execute, "COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
         except BaseException as exc:
-            for slot in batch:
-                slot.error, slot.done = exc, True
-            raise
-        try:
-            for slot in batch:
-                conn.execute("SAVEPOINT job")
-                try:
-                    slot.result = slot.job(conn)
-                except BaseException as exc:  # this job alone is undone; the others go on
-                    conn.execute("ROLLBACK TO job")
-                    slot.error = exc
-                conn.execute("RELEASE job")
-            off_the_hub(conn.execute, "COMMIT")
-        except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
             for slot in batch:
                 slot.result, slot.error = None, slot.error or exc
             raise
         finally:
             for slot in batch:
                 slot.done = True
+                slot.event.set()
 
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:
