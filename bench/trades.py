@@ -125,7 +125,8 @@ class Server:
                        check=True, capture_output=True, cwd=ROOT)  # fmt: skip
         self.log = open(Path(self.tmp.name) / "server.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [bin_dir / "gunicorn", "--config", "gunicorn.conf.py", "--workers", str(self.workers),
+            [bin_dir / "gunicorn", "--config", os.environ.get("TRADES_GUNICORN_CONF", "gunicorn.conf.py"),
+             "--workers", str(self.workers),
              "--access-logfile", "/dev/null", "martingale:create_app()"],
             env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -140,19 +141,20 @@ class Server:
         self.stop()
         raise SystemExit("the server did not become ready")
 
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) of the server's processes so far."""
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU time (user, system) of the server's processes so far."""
         if self.proc is None:
-            return 0.0
+            return 0.0, 0.0
         pids = [self.proc.pid, *(int(p) for p in _children(self.proc.pid))]
-        ticks = 0
+        user = system = 0
         for pid in pids:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
+            user, system = user + int(fields[11]), system + int(fields[12])
+        tick = os.sysconf("SC_CLK_TCK")
+        return user / tick, system / tick
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -614,12 +616,14 @@ def run(args: argparse.Namespace, server: Server | None) -> int:
     give_stock(url, players, books)
     lost = 0
 
-    cpu = server.cpu_seconds() if server else 0.0
+    cpu = server.cpu_seconds() if server else (0.0, 0.0)
     main_run = wrk(url, crowd, args.connections, seconds)
     lost += books.add_run(main_run)
     if server and main_run.statuses[201]:
-        per_trade = (server.cpu_seconds() - cpu) / main_run.statuses[201] * 1e6
-        figure("server_cpu_per_trade", f"{per_trade:.0f}", "us", "web processes' CPU, main run")
+        user, system = (b - a for a, b in zip(cpu, server.cpu_seconds(), strict=True))
+        n = main_run.statuses[201]
+        figure("server_cpu_per_trade", f"{(user + system) / n * 1e6:.0f}", "us",
+               f"web processes, main run: user {user / n * 1e6:.0f}, system {system / n * 1e6:.0f}")  # fmt: skip
     others = {k: v for k, v in main_run.statuses.items() if k != 201}
     figure(f"rest_trades_{args.connections}", f"{main_run.confirmed_per_s:.0f}", "confirmed trades/s",
            f"{main_run.statuses[201]} in {main_run.seconds:.1f} s; other replies {dict(others)}; {load()}")  # fmt: skip

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from sqlalchemy import BigInteger, CursorResult, Engine, Executable, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.functions import FunctionElement
 
 log = logging.getLogger(__name__)
@@ -186,34 +188,91 @@ def call_autocommit(
     """
     dbapi = engine.dialect.loaded_dbapi
     for attempt in range(1, attempts + 1):
-        fairy = engine.raw_connection()
-        conn: Any = fairy.driver_connection
-        try:
-            conn.autocommit = True
-            try:
-                row = conn.execute(sql, params).fetchone()
-            finally:
-                if not conn.closed:
-                    conn.autocommit = False
-            return tuple(row)
-        except dbapi.Error as exc:
-            invalid = conn.closed or engine.dialect.is_disconnect(exc, conn, None)
-            if invalid:
-                fairy.invalidate(exc)
-            wrapped = DBAPIError.instance(
-                sql,
-                params,
-                exc,
-                dbapi.Error,
-                connection_invalidated=invalid,
-                dialect=engine.dialect,
-            )
-            if attempt == attempts or not is_retryable(wrapped):
-                raise wrapped from exc
-        finally:
-            fairy.close()
+        with _turn(engine):
+            answer = _call_once(engine, dbapi, sql, params)
+        if not isinstance(answer, DBAPIError):
+            return answer
+        if attempt == attempts or not is_retryable(answer):
+            raise answer from answer.orig
         time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
     raise AssertionError("unreachable")
+
+
+def _call_once(
+    engine: Engine, dbapi: Any, sql: str, params: Sequence[object]
+) -> tuple[Any, ...] | DBAPIError:
+    """The row, or the error (as SQLAlchemy's) for the caller to retry or raise."""
+    fairy = engine.raw_connection()
+    conn: Any = fairy.driver_connection
+    try:
+        conn.autocommit = True
+        try:
+            row = conn.execute(sql, params).fetchone()
+        finally:
+            if not conn.closed:
+                conn.autocommit = False
+        return tuple(row)
+    except dbapi.Error as exc:
+        invalid = conn.closed or engine.dialect.is_disconnect(exc, conn, None)
+        if invalid:
+            fairy.invalidate(exc)
+        wrapped = DBAPIError.instance(
+            sql, params, exc, dbapi.Error, connection_invalidated=invalid, dialect=engine.dialect
+        )
+        return cast(DBAPIError, wrapped)
+    finally:
+        fairy.close()
+
+
+class FairGate:
+    """At most ``size`` holders; the others wait in arrival order, each handed the turn directly.
+
+    SQLAlchemy's pool wakes a waiter and lets whoever asks first take the freed connection, so
+    under load one request can lose that race again and again (seconds, at 64 connections); and
+    past pool_size it opens and closes overflow connections. Calls queue here instead, in order,
+    at most as many as the pool keeps open.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiting: deque[threading.Event] = deque()
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return
+            turn = threading.Event()
+            self._waiting.append(turn)
+        try:
+            turn.wait()
+        except BaseException:
+            with self._lock:
+                if turn in self._waiting:
+                    self._waiting.remove(turn)
+                    raise
+            self.__exit__()  # handed the turn while leaving: pass it on
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            if not self._waiting:
+                self._free += 1
+                return
+            turn = self._waiting.popleft()
+        turn.set()
+
+
+_TURNS: weakref.WeakKeyDictionary[Engine, FairGate] = weakref.WeakKeyDictionary()
+
+
+def _turn(engine: Engine) -> FairGate:
+    gate = _TURNS.get(engine)
+    if gate is None:
+        size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 64
+        gate = _TURNS.setdefault(engine, FairGate(max(1, size)))
+    return gate
 
 
 # -- SQLite: group commit on one writer connection ----------------------------------------------------
