@@ -22,7 +22,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
@@ -181,15 +181,15 @@ def call_autocommit(
     """Run one statement that is its own transaction (a server-side function) and return its row.
 
     Autocommit spares the BEGIN and COMMIT round trips: the statement commits when it succeeds and
-    rolls back whole when it raises. It runs on the pooled DBAPI connection itself (SQLAlchemy's
-    Connection and result objects cost three times the round trip), and the driver prepares it
-    after a few calls. Errors are raised as SQLAlchemy's, a broken connection leaves the pool, and
-    deadlocks and serialization failures are retried like ``run_in_transaction``.
+    rolls back whole when it raises. It runs on a DBAPI connection kept in autocommit for such
+    calls (SQLAlchemy's Connection and result objects cost three times the round trip, and its
+    pool's checkout, reset and autocommit switches another third), prepared on first use. Errors
+    are raised as SQLAlchemy's; deadlocks and serialization failures are retried like
+    ``run_in_transaction``.
     """
-    dbapi = engine.dialect.loaded_dbapi
+    connections = _autocommit_connections(engine)
     for attempt in range(1, attempts + 1):
-        with _turn(engine):
-            answer = _call_once(engine, dbapi, sql, params)
+        answer = connections.call(sql, params)
         if not isinstance(answer, DBAPIError):
             return answer
         if attempt == attempts or not is_retryable(answer):
@@ -198,30 +198,78 @@ def call_autocommit(
     raise AssertionError("unreachable")
 
 
-def _call_once(
-    engine: Engine, dbapi: Any, sql: str, params: Sequence[object]
-) -> tuple[Any, ...] | DBAPIError:
-    """The row, or the error (as SQLAlchemy's) for the caller to retry or raise."""
-    fairy = engine.raw_connection()
-    conn: Any = fairy.driver_connection
-    try:
+class _AutocommitConnections:
+    """A few DBAPI connections in autocommit, each with its cursor, taken in arrival order.
+
+    At most ``size`` at once (``FairGate``): as many as the engine's pool keeps, so the database
+    sees the same number of clients. A connection that fails with a disconnect is dropped, and so
+    are the idle ones (the server probably restarted); the next call opens a fresh one.
+    """
+
+    def __init__(self, engine: Engine, size: int) -> None:
+        self._engine = engine
+        self._dbapi: Any = engine.dialect.loaded_dbapi
+        self._gate = FairGate(size)
+        self._idle: list[tuple[Any, Any]] = []  # (connection, cursor)
+
+    def call(self, sql: str, params: Sequence[object]) -> tuple[Any, ...] | DBAPIError:
+        """The row, or the error (as SQLAlchemy's) for the caller to retry or raise."""
+        with self._gate:
+            conn, cursor = self._idle.pop() if self._idle else self._open()
+            try:
+                cursor.execute(sql, params, prepare=True)
+                row: tuple[Any, ...] = tuple(cursor.fetchone())
+            except self._dbapi.Error as exc:
+                dialect = self._engine.dialect
+                lost = conn.closed or dialect.is_disconnect(exc, conn, cursor)
+                if lost:
+                    self._drop(conn)
+                else:
+                    self._idle.append((conn, cursor))
+                wrapped = DBAPIError.instance(
+                    sql, params, exc, self._dbapi.Error, connection_invalidated=lost,
+                    dialect=dialect,
+                )  # fmt: skip
+                return cast(DBAPIError, wrapped)
+            except BaseException:
+                self._drop(conn)  # interrupted mid-call: its state is unknown
+                raise
+            self._idle.append((conn, cursor))
+            return row
+
+    def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            conn.close()
+
+    def _open(self) -> tuple[Any, Any]:
+        cargs, cparams = self._engine.dialect.create_connect_args(self._engine.url)
+        conn = self._dbapi.connect(*cargs, **cparams)
         conn.autocommit = True
-        try:
-            row = conn.execute(sql, params).fetchone()
-        finally:
-            if not conn.closed:
-                conn.autocommit = False
-        return tuple(row)
-    except dbapi.Error as exc:
-        invalid = conn.closed or engine.dialect.is_disconnect(exc, conn, None)
-        if invalid:
-            fairy.invalidate(exc)
-        wrapped = DBAPIError.instance(
-            sql, params, exc, dbapi.Error, connection_invalidated=invalid, dialect=engine.dialect
-        )
-        return cast(DBAPIError, wrapped)
-    finally:
-        fairy.close()
+        return conn, conn.cursor()
+
+    def _drop(self, conn: Any) -> None:
+        with suppress(Exception):
+            conn.close()
+        self.close()
+
+
+_AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, _AutocommitConnections] = weakref.WeakKeyDictionary()
+
+
+def _autocommit_connections(engine: Engine) -> _AutocommitConnections:
+    found = _AUTOCOMMIT.get(engine)
+    if found is None:
+        size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 5
+        found = _AUTOCOMMIT.setdefault(engine, _AutocommitConnections(engine, max(1, size)))
+        event.listen(engine, "engine_disposed", _close_autocommit_connections)
+    return found
+
+
+def _close_autocommit_connections(engine: Engine) -> None:
+    found = _AUTOCOMMIT.pop(engine, None)
+    if found is not None:
+        found.close()
 
 
 class FairGate:
@@ -229,8 +277,7 @@ class FairGate:
 
     SQLAlchemy's pool wakes a waiter and lets whoever asks first take the freed connection, so
     under load one request can lose that race again and again (seconds, at 64 connections); and
-    past pool_size it opens and closes overflow connections. Calls queue here instead, in order,
-    at most as many as the pool keeps open.
+    past pool_size it opens and closes overflow connections. Calls queue here instead, in order.
     """
 
     def __init__(self, size: int) -> None:
@@ -262,17 +309,6 @@ class FairGate:
                 return
             turn = self._waiting.popleft()
         turn.set()
-
-
-_TURNS: weakref.WeakKeyDictionary[Engine, FairGate] = weakref.WeakKeyDictionary()
-
-
-def _turn(engine: Engine) -> FairGate:
-    gate = _TURNS.get(engine)
-    if gate is None:
-        size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 64
-        gate = _TURNS.setdefault(engine, FairGate(max(1, size)))
-    return gate
 
 
 # -- SQLite: group commit on one writer connection ----------------------------------------------------
