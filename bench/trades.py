@@ -20,7 +20,9 @@
 
 Figures print as ``figure: <name> = <value> (<unit>) [reference: ...]``. --start creates the
 database (PostgreSQL: martingale_bench_t, dropped first; SQLite: a temporary file), migrates it
-and runs gunicorn with gunicorn.conf.py (the engine inside, rate limits off).
+and runs gunicorn with gunicorn.conf.py, rate limits off; on PostgreSQL the engine runs as its own
+process (`flask engine`, as the Procfile's engine line), on SQLite inside the one web worker (as
+`make run`). The server's CPU per trade (user, system) is printed from /proc.
 """
 
 from __future__ import annotations
@@ -99,10 +101,14 @@ def load() -> str:
 
 # -- a server of our own (--start) -------------------------------------------------------------
 class Server:
+    """The Procfile's processes: web (gunicorn) and, on PostgreSQL, the engine as its own process
+    (on SQLite, `make run`'s one process: the engine runs inside the web worker)."""
+
     def __init__(self, backend: str, workers: int) -> None:
         self.backend, self.workers = backend, workers
         self.tmp = tempfile.TemporaryDirectory()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.engine: subprocess.Popen[bytes] | None = None
         if backend == "postgresql":
             import psycopg
 
@@ -116,14 +122,21 @@ class Server:
 
     def start(self) -> None:
         port = urlsplit(self.url).port
+        inside = self.backend == "sqlite"
         env = dict(os.environ, DATABASE_URL=self.database_url, PORT=str(port), HOST="127.0.0.1",
                    RATELIMIT_ENABLED="false", MARTINGALE_PASSWORD_HASH="scrypt:1024:8:1",
-                   MARTINGALE_ENGINE="on", WEB_CONCURRENCY=str(self.workers))  # fmt: skip
+                   MARTINGALE_ENGINE="on" if inside else "off",
+                   WEB_CONCURRENCY=str(self.workers))  # fmt: skip
         env.pop("MARTINGALE_ASYNC_MODE", None)
         bin_dir = Path(sys.executable).parent
         subprocess.run([bin_dir / "flask", "--app", "martingale", "db", "upgrade"], env=env,
                        check=True, capture_output=True, cwd=ROOT)  # fmt: skip
         self.log = open(Path(self.tmp.name) / "server.log", "wb")  # noqa: SIM115
+        if not inside:
+            self.engine = subprocess.Popen(
+                [bin_dir / "flask", "--app", "martingale", "engine"], env=env, cwd=ROOT,
+                stdout=self.log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         self.proc = subprocess.Popen(
             [bin_dir / "gunicorn", "--config", os.environ.get("TRADES_GUNICORN_CONF", "gunicorn.conf.py"),
              "--workers", str(self.workers),
@@ -133,7 +146,9 @@ class Server:
         for _ in range(300):
             try:
                 if requests.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                    note(f"server: gunicorn pid {self.proc.pid}, {self.workers} worker(s)")
+                    where = "inside the web worker" if inside else "in its own process"
+                    note(f"server: gunicorn pid {self.proc.pid}, {self.workers} worker(s), "
+                         f"the engine {where}")  # fmt: skip
                     return
             except requests.RequestException:
                 pass
@@ -157,12 +172,13 @@ class Server:
         return user / tick, system / tick
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        for proc in (self.proc, self.engine):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
         self.tmp.cleanup()
 
 
@@ -661,9 +677,14 @@ def run(args: argparse.Namespace, server: Server | None) -> int:
                "with the same sockets listening")  # fmt: skip
 
     if not args.no_references and not args.smoke:
+        cpu = server.cpu_seconds() if server else (0.0, 0.0)
         hello = wrk(url, [], args.connections, seconds, lua=False, path="/healthz")
+        spent = ""
+        if server:
+            user, system = (b - a for a, b in zip(cpu, server.cpu_seconds(), strict=True))
+            spent = f"; web processes' CPU {(user + system) / hello.requests * 1e6:.0f} us each"
         figure("reference_healthz", f"{hello.requests / hello.seconds:.0f}", "requests/s",
-               f"this server's /healthz, {args.connections} connections, same run")  # fmt: skip
+               f"this server's /healthz, {args.connections} connections, same run{spent}")  # fmt: skip
         tps = pgbench_tpcb(seconds)
         if tps is not None:
             figure("reference_pgbench_tpcb", f"{tps:.0f}", "tps", "8 clients, scale 8, same run")
