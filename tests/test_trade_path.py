@@ -18,8 +18,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import DBAPIError
 
-from martingale import auth, create_app, trading
+from martingale import auth, create_app, trading, transaction_utils
 from martingale.asset_cache import cache_of
 from martingale.engine import MarketEngine
 from martingale.errors import AssetNotTradable, MartingaleError
@@ -374,3 +375,19 @@ def test_sqlite_under_gevent_commits_in_batches_and_keeps_the_hub_serving(
     assert found["batches"] < 320 / 2  # queued trades shared commits
     # the hub kept running while SQLite wrote and synced (the bound is 1 s)
     assert found["max_gap"] < 0.5, found
+
+
+def test_a_trade_connection_lost_while_idle_fails_one_trade_and_the_next_reconnects(game, backend):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's trade connections")
+    asset = new_asset(game)
+    alice = new_player(game)
+    trade(game, alice, "buy", asset.symbol, "1")
+    kept = transaction_utils._AUTOCOMMIT[game.database]._idle
+    pids = [conn.info.backend_pid for conn, _ in kept]
+    assert pids
+    execute(game, "SELECT pg_terminate_backend(pid) FROM unnest(CAST(:p AS int[])) AS pid", p=pids)
+    with pytest.raises(DBAPIError):  # the server restarted, say: this reply is lost, nothing booked
+        trade(game, alice, "buy", asset.symbol, "1")
+    assert trade(game, alice, "buy", asset.symbol, "1").quantity == 10**8
+    assert len(read(game.database, lambda s: s.scalars(select(Trade.id)).all())) == 2
