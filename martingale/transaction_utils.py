@@ -337,6 +337,8 @@ def off_the_hub(fn: Callable[..., T], *args: Any) -> T:
 
 R = TypeVar("R")
 _MAX_BATCH = 256
+# the writer's busy timeout: SQLite absorbs an instant's lock itself; longer waits return to Python
+_WRITER_BUSY_MS = 50
 
 
 class _Slot(Generic[R]):
@@ -369,8 +371,8 @@ class SqliteWriter:
     fsync) runs on a real thread, so the hub keeps serving requests, which queue for the next
     batch.
 
-    The writer has a connection of its own, opened with busy_timeout 0: another process holding
-    the write lock is waited for by sleeping here (cooperatively under gevent), never inside
+    The writer has a connection of its own with a 50 ms busy timeout: another process holding the
+    write lock is waited for by sleeping here (cooperatively under gevent), not for seconds inside
     SQLite's busy handler, which would block the hub.
     """
 
@@ -434,10 +436,20 @@ class SqliteWriter:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            conn = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
-            _prepare_sqlite(conn, self._synchronous, 0)
-            self._conn = conn
+            self._conn = _patiently(self._open)
         return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._database, isolation_level=None, check_same_thread=False,
+            timeout=_WRITER_BUSY_MS / 1000,
+        )  # fmt: skip
+        try:
+            _prepare_sqlite(conn, self._synchronous, _WRITER_BUSY_MS)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _run_batch(self) -> None:
         with self._queue_lock:
@@ -472,13 +484,19 @@ class SqliteWriter:
 
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE, waiting (by sleeping, never in SQLite) for another process's writer."""
+    _patiently(lambda: conn.execute("BEGIN IMMEDIATE"))
+
+
+def _patiently(step: Callable[[], T]) -> T:
+    """Run ``step``, retrying while the database is locked: by sleeping here (cooperatively under
+    gevent), never longer than ``_WRITER_BUSY_MS`` at a time in SQLite's busy handler, and for
+    SQLITE_BUSY_TIMEOUT_S in all. Any statement can meet a lock for an instant in WAL mode (a
+    connection opening or closing); only another process's writer holds it for long."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
     delay = 0.001
     while True:
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            return
+            return step()
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise

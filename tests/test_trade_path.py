@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -391,3 +392,33 @@ def test_a_trade_connection_lost_while_idle_fails_one_trade_and_the_next_reconne
         trade(game, alice, "buy", asset.symbol, "1")
     assert trade(game, alice, "buy", asset.symbol, "1").quantity == 10**8
     assert len(read(game.database, lambda s: s.scalars(select(Trade.id)).all())) == 2
+
+
+def test_sqlite_trades_wait_for_another_processs_lock_instead_of_failing(game, backend):
+    """Another connection (another process, say) holds the write lock for longer than the writer's
+    own 50 ms busy timeout: the trade waits (sleeping, not in SQLite) and goes through after."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's writer")
+    asset = new_asset(game)
+    alice = new_player(game)
+    trade(game, alice, "buy", asset.symbol, "1")  # the writer's connection is open
+    other = sqlite3.connect(
+        game.database.url.database, isolation_level=None, check_same_thread=False
+    )
+    other.execute("BEGIN IMMEDIATE")
+    released = threading.Event()
+
+    def let_go():
+        time.sleep(0.3)
+        released.set()
+        other.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=let_go)
+    holder.start()
+    try:
+        bought = trade(game, alice, "buy", asset.symbol, "1")
+        assert released.is_set()  # it really did wait for the other writer
+    finally:
+        holder.join(30)
+    assert bought.quantity == 10**8
