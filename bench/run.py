@@ -232,6 +232,8 @@ def run_script(
     command = [sys.executable, str(path), "--url", url, "--database-url", database_url]
     if smoke:
         command.append("--smoke")
+    if name == "trades":  # this run measured the references already, beside every script
+        command.append("--no-references")
     if name == "fanout":  # the workers: the gunicorn master's children
         workers = [str(pid) for p in servers if p.name == "web" for pid in p.children()]
         command += ["--server-pids", ",".join(workers)]

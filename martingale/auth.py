@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -144,19 +146,71 @@ def principal_for_session(game: Game, sid: object) -> Principal | None:
     return None if found is None else Principal(found[1].id, found[1].username, sid)
 
 
-def principal_for_access_token(game: Game, token: object) -> Principal:
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a signed, unexpired access token says: its player and login session."""
+
+    player_id: int
+    session_id: str
+
+
+class SessionEnded(InvalidToken):
+    """The login session a request named is revoked or expired (found by the trade itself)."""
+
+
+def claims_of_access_token(game: Game, token: object) -> TokenClaims:
+    """Check an access token's signature and age, with no database read.
+
+    The session it names may have ended since: whoever acts on the claims checks that in its own
+    round trip (a trade does, in ``trading.execute_trade``), so revocation still acts at once.
+    """
     if not isinstance(token, str) or len(token) > 512:
         raise InvalidToken("missing or malformed access token")
+    max_age = game.settings.access_token_seconds
+    key = (game.settings.secret_key, token)
+    known = _VERIFIED.get(key)
+    if known is not None:  # the signature was checked before: only its age can have changed
+        found, signed_at = known
+        if not 0 <= time.time() - signed_at <= max_age:
+            raise InvalidToken("access token expired")
+        return found
     try:
-        claims = _serializer(game).loads(token, max_age=game.settings.access_token_seconds)
+        claims, stamp = _serializer(game).loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired:
         raise InvalidToken("access token expired") from None
     except BadSignature:
         raise InvalidToken("invalid access token") from None
-    principal = principal_for_session(game, claims.get("sid"))
-    if principal is None or principal.player_id != claims.get("pid"):
+    sid, pid = claims.get("sid"), claims.get("pid")
+    if not isinstance(sid, str) or not isinstance(pid, int) or isinstance(pid, bool):
+        raise InvalidToken("session ended")
+    found = TokenClaims(pid, sid)
+    with _VERIFIED_LOCK:
+        if len(_VERIFIED) >= _VERIFIED_LIMIT:
+            del _VERIFIED[next(iter(_VERIFIED))]
+        _VERIFIED[key] = (found, stamp.timestamp())
+    return found
+
+
+# (secret, token) -> (claims, signing time) of tokens whose signature was verified: checking an
+# HMAC is most of what authenticating a trade costs, and a verified token stays verified
+_VERIFIED: dict[tuple[str, str], tuple[TokenClaims, float]] = {}
+_VERIFIED_LIMIT = 20_000
+_VERIFIED_LOCK = threading.Lock()
+
+
+def principal_for_access_token(game: Game, token: object) -> Principal:
+    claims = claims_of_access_token(game, token)
+    principal = principal_for_session(game, claims.session_id)
+    if principal is None or principal.player_id != claims.player_id:
         raise InvalidToken("session ended")
     return principal
+
+
+def require_live_session(game: Game, player_id: int, session_id: str) -> None:
+    """Refuse (``SessionEnded``) unless the session is live and the player's: one indexed read."""
+    principal = principal_for_session(game, session_id)
+    if principal is None or principal.player_id != player_id:
+        raise SessionEnded("session ended")
 
 
 def refresh(game: Game, token: object) -> Login:

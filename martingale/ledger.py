@@ -71,11 +71,7 @@ def post(
     posting always moves something. ``player_id`` and ``asset_id`` say whom and what the entry is
     about, for the audit trail.
     """
-    totals: dict[int | None, int] = defaultdict(int)
-    for leg in legs:
-        totals[leg.asset_id] += leg.amount
-    if any(totals.values()):
-        raise UnbalancedEntry(f"{kind} entry does not balance: {dict(totals)}")
+    _refuse_unbalanced(kind, legs)
     entry_id = open_entry(session, kind=kind, at=at, player_id=player_id, asset_id=asset_id)
     session.execute(
         insert(Posting),
@@ -100,10 +96,31 @@ def transfer(
     at: datetime,
 ) -> int:
     """Player <-> house: cash one way and (optionally) units of one asset the other."""
+    legs = transfer_legs(player_id, asset_id, cash_to_player, units_to_player)
+    return post(session, kind=kind, legs=legs, at=at, player_id=player_id, asset_id=asset_id)
+
+
+def transfer_legs(
+    player_id: int, asset_id: int | None, cash_to_player: int, units_to_player: int
+) -> list[Leg]:
+    """The legs of a player <-> house transfer, zero legs dropped, refused unless balanced.
+
+    A trade's entry (trade_store: the SQLite twin writes these; PostgreSQL's mg_trade writes the
+    same four legs in SQL) is at most these four postings.
+    """
     legs = [Leg(player_id, USD, cash_to_player), Leg(HOUSE, USD, -cash_to_player)]
     if asset_id is not None:
         legs += [Leg(player_id, asset_id, units_to_player), Leg(HOUSE, asset_id, -units_to_player)]
-    return post(session, kind=kind, legs=legs, at=at, player_id=player_id, asset_id=asset_id)
+    _refuse_unbalanced("transfer", legs)
+    return [leg for leg in legs if leg.amount]
+
+
+def _refuse_unbalanced(kind: str, legs: Iterable[Leg]) -> None:
+    totals: dict[int | None, int] = defaultdict(int)
+    for leg in legs:
+        totals[leg.asset_id] += leg.amount
+    if any(totals.values()):
+        raise UnbalancedEntry(f"{kind} entry does not balance: {dict(totals)}")
 
 
 def post_selected(

@@ -1,13 +1,21 @@
 """Market orders: buy and sell at the current tick's price, exactly once per idempotency key.
 
-One trade is one transaction that, in this order:
-1. takes a shared lock on the live asset's row, which settlement must wait for;
-2. locks the player's row (every trade of one player queues here, so two requests with the same key
+One trade is one database round trip (trade_store: the PostgreSQL function ``mg_trade``, or its
+SQLite twin in a group-committed transaction) that, in this order:
+1. checks the caller's login session, when the caller names one (revocation acts at once);
+2. takes a shared lock on the live asset's row, which settlement must wait for;
+3. locks the player's row (every trade of one player queues here, so two requests with the same key
    cannot both miss each other);
-3. replays the earlier result if the key was used for the same request, refuses it otherwise;
-4. checks the trade's own tick against the asset's end: no trade can execute at or after expiry,
+4. replays the earlier result if the key was used for the same request, refuses it otherwise;
+5. checks the trade's own tick against the asset's end: no trade can execute at or after expiry,
    job or no job;
-5. moves cash and units with guarded updates and writes one balanced journal entry.
+6. moves cash and units with guarded updates and writes one balanced journal entry;
+7. answers the trade, the player's name, cash, grant, realized P&L and open holdings.
+
+Before the call, Python prices the order from the asset's immutable fields (asset_cache) and the
+path cache: the trade's tick from the clock, S(tick), and the value (cost rounded up, proceeds
+rounded down). The database re-checks the asset and the tick under its lock. After the call nothing
+is read: the reply's portfolio and the pushes are built from what the transaction returned.
 
 ``place_trade`` is the one trade service of the REST API and the socket: the trade, then the
 trader's portfolio after it.
@@ -15,28 +23,29 @@ trader's portfolio after it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
-from . import ledger
+from .asset_cache import AssetCache, LiveAsset, cache_of
+from .auth import SessionEnded, require_live_session
 from .errors import (
     AssetNotTradable,
     DuplicateRequest,
     InsufficientFunds,
     InsufficientHoldings,
+    MartingaleError,
     TradeValueTooLarge,
     UnknownAsset,
     UnknownPlayer,
 )
-from .game import Game, tick_at
-from .models import LIVE, Asset, Holding, Player, Trade
-from .money import MAX_TRADE_VALUE, prorata, value_ceil, value_floor
-from .portfolio import PortfolioView, portfolio
-from .transaction_utils import changed_rows, run_in_transaction
+from .game import Game
+from .models import Trade
+from .money import value_ceil, value_floor
+from .portfolio import PortfolioView, Position
+from .trade_store import OK, REPLAYED, TradeCall, TradeRow, run_trade
 from .validators import Order, parse_order
+
+_STALE_RETRIES = 3  # the cache named a settled asset, or another one now holds its symbol
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,9 @@ class TradeResult:
     executed_at: datetime
     trader: str  # the player's public display name (the tape shows nothing else of them)
     replayed: bool = False
+    # the trader's account as the trade's own transaction left it (a replay: as it is now); None
+    # where a trade is read back from the books
+    portfolio: PortfolioView | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -72,12 +84,20 @@ def execute_trade(
     side: object,
     quantity: object,
     idempotency_key: object,
+    session_id: str | None = None,
 ) -> TradeResult:
-    """Validate a market order and execute it in one retried transaction."""
-    order = parse_order(symbol, side, quantity, idempotency_key)
-    result = run_in_transaction(
-        game.database, lambda session: _execute(session, game, player_id, order)
-    )
+    """Validate a market order and execute it in one round trip.
+
+    ``session_id``: the caller's login session, checked in the trade's own round trip (a refused
+    order checks it first too, so an ended session is always answered as such).
+    """
+    try:
+        order = parse_order(symbol, side, quantity, idempotency_key)
+    except MartingaleError:
+        if session_id is not None:
+            require_live_session(game, player_id, session_id)
+        raise
+    result = _execute(game, player_id, order, session_id)
     if not result.replayed:  # published after commit, so listeners only ever see real trades
         game.events.publish("trade", result.__dict__)
     return result
@@ -91,127 +111,118 @@ def place_trade(
     side: object,
     quantity: object,
     idempotency_key: object,
+    session_id: str | None = None,
 ) -> TradeReply:
     """Execute a market order for a client and answer with the portfolio it leaves."""
     result = execute_trade(
         game, player_id=player_id, symbol=symbol, side=side, quantity=quantity,
-        idempotency_key=idempotency_key,
+        idempotency_key=idempotency_key, session_id=session_id,
     )  # fmt: skip
-    return TradeReply(result, portfolio(game, player_id))
+    if result.portfolio is None:
+        raise AssertionError("a trade answers with the account it leaves")
+    return TradeReply(result, result.portfolio)
 
 
-def _execute(session: Session, game: Game, player_id: int, order: Order) -> TradeResult:
-    # lock order everywhere: asset, then player(s), then holding; settlement follows the same order
-    asset = session.scalar(
-        select(Asset)
-        .where(Asset.symbol == order.symbol, Asset.status == LIVE)
-        .with_for_update(read=True)
-    )
-    player = session.scalar(select(Player).where(Player.id == player_id).with_for_update())
-    if player is None:
-        raise UnknownPlayer("no such player")
-    earlier = session.scalar(
-        select(Trade).where(
-            Trade.player_id == player_id, Trade.idempotency_key == order.idempotency_key
-        )
-    )
-    if earlier is not None:
-        return _replay(session, earlier, order, player.username)
-    if asset is None:
-        if session.scalar(select(Asset.id).where(Asset.symbol == order.symbol).limit(1)):
-            raise AssetNotTradable(f"{order.symbol} has expired")
-        raise UnknownAsset(f"no asset is called {order.symbol}")
-    now = game.clock.now()
-    tick = tick_at(asset, now)
-    if tick < 0 or tick >= asset.end_tick:
-        raise AssetNotTradable(f"{asset.symbol} is no longer trading")
-    price = game.path(asset).price(tick)
-    # unreachable while end_tick is right; kept so a wrong end_tick can never trade below it
-    if price < asset.worthless_price:
-        raise AssetNotTradable(f"{asset.symbol} is no longer trading")
+def _execute(game: Game, player_id: int, order: Order, session_id: str | None) -> TradeResult:
+    assets = cache_of(game)
+    for _ in range(_STALE_RETRIES):
+        now = game.clock.now()
+        asset = assets.live(game, order.symbol)
+        row = run_trade(game.database, _call(game, asset, player_id, session_id, order, now))
+        if row.status in (OK, REPLAYED):
+            return _result(game, assets, player_id, row, now)
+        if row.status in ("stale_asset", "asset_expired"):
+            assets.forget(order.symbol)  # settled, or its symbol moved on: read it again
+        if row.status != "stale_asset":
+            raise _refusal(row, order)
+    raise AssertionError(f"{order.symbol}: the asset cache kept disagreeing with the database")
 
-    if order.side == "buy":
-        total, realized = _buy(session, player, asset, order.quantity, price)
-        cash_delta, units_delta = -total, order.quantity
-    else:
-        total, realized = _sell(session, player, asset, order.quantity, price)
-        cash_delta, units_delta = total, -order.quantity
 
-    entry_id = ledger.transfer(
-        session, kind=order.side, player_id=player.id, asset_id=asset.id,
-        cash_to_player=cash_delta, units_to_player=units_delta, at=now,
+def _call(
+    game: Game,
+    asset: LiveAsset | None,
+    player_id: int,
+    session_id: str | None,
+    order: Order,
+    now: datetime,
+) -> TradeCall:
+    tick = price = value = 0
+    if asset is not None:
+        tick = asset.tick_at(now)
+        if 0 <= tick < asset.end_tick:  # else the database refuses it: no price to compute
+            price = asset.path(game).price(tick)
+            quote = value_ceil if order.side == "buy" else value_floor
+            value = quote(order.quantity, price)
+    return TradeCall(
+        player_id=player_id, session_id=session_id, now=now, symbol=order.symbol,
+        side=order.side, quantity=order.quantity, key=order.idempotency_key,
+        fingerprint=order.fingerprint, asset_id=None if asset is None else asset.id, tick=tick,
+        price=price, value=value,
     )  # fmt: skip
-    trade = Trade(
-        player_id=player.id, asset_id=asset.id, side=order.side, quantity=order.quantity,
-        price=price, total=total, realized_pnl=realized, tick=tick, executed_at=now,
-        idempotency_key=order.idempotency_key, request_hash=order.fingerprint, entry_id=entry_id,
+
+
+def _refusal(row: TradeRow, order: Order) -> MartingaleError:
+    symbol = order.symbol
+    match row.status:
+        case "session_ended":
+            return SessionEnded("session ended")
+        case "unknown_player":
+            return UnknownPlayer("no such player")
+        case "duplicate_request":
+            return DuplicateRequest("this idempotency key was already used for a different request")
+        case "unknown_asset":
+            return UnknownAsset(f"no asset is called {symbol}")
+        case "asset_expired":
+            return AssetNotTradable(f"{symbol} has expired")
+        case "asset_not_tradable":
+            return AssetNotTradable(f"{symbol} is no longer trading")
+        case "trade_value_too_large":
+            return TradeValueTooLarge("trade value exceeds $10,000,000,000")
+        case "insufficient_funds":
+            return InsufficientFunds("not enough cash for this trade", available=row.cash)
+        case "insufficient_holdings":
+            return InsufficientHoldings("not enough units to sell")
+    raise AssertionError(f"the trade store answered {row.status!r}")
+
+
+def _result(
+    game: Game, assets: AssetCache, player_id: int, row: TradeRow, now: datetime
+) -> TradeResult:
+    known = assets.by_ids(game, [asset_id for asset_id, _, _ in row.holdings])
+    positions = []
+    for asset_id, quantity, cost_basis in row.holdings:
+        asset = known[asset_id]
+        price = asset.path(game).price(asset.quoted_tick(now))
+        positions.append(
+            Position(
+                asset_id=asset_id,
+                symbol=asset.symbol,
+                quantity=quantity,
+                cost_basis=cost_basis,
+                price=price,
+                market_value=value_floor(quantity, price),
+                expires_at=asset.expires_at,
+            )
+        )
+    positions.sort(key=lambda p: p.symbol)
+    view = PortfolioView(
+        player_id=player_id, cash=_int(row.cash), granted=_int(row.granted),
+        realized_pnl=_int(row.player_realized_pnl), positions=tuple(positions),
     )  # fmt: skip
-    session.add(trade)
-    session.flush()
-    return trade_result(trade, asset.symbol, player.username)
+    if row.executed_at is None or row.username is None or row.symbol is None or row.side is None:
+        raise AssertionError("a trade row names its trade")
+    return TradeResult(
+        id=_int(row.trade_id), player_id=player_id, asset_id=_int(row.asset_id), symbol=row.symbol,
+        side=row.side, quantity=_int(row.quantity), price=_int(row.price), total=_int(row.total),
+        realized_pnl=row.realized_pnl, tick=_int(row.tick), executed_at=row.executed_at,
+        trader=row.username, replayed=row.status == REPLAYED, portfolio=view,
+    )  # fmt: skip
 
 
-def _buy(
-    session: Session, player: Player, asset: Asset, quantity: int, price: int
-) -> tuple[int, None]:
-    cost = value_ceil(quantity, price)
-    if cost > MAX_TRADE_VALUE:
-        raise TradeValueTooLarge("trade value exceeds $10,000,000,000")
-    if cost > player.cash:
-        raise InsufficientFunds(
-            "not enough cash for this trade", needed=cost, available=player.cash
-        )
-    # guarded: even without the row lock this can never take cash below zero
-    debited = changed_rows(
-        session,
-        update(Player)
-        .where(Player.id == player.id, Player.cash >= cost)
-        .values(cash=Player.cash - cost),
-    )
-    if debited != 1:
-        raise InsufficientFunds("not enough cash for this trade")
-    holding = session.get(Holding, (player.id, asset.id), with_for_update=True)
-    if holding is None:
-        session.add(
-            Holding(player_id=player.id, asset_id=asset.id, quantity=quantity, cost_basis=cost)
-        )
-    else:
-        holding.quantity += quantity
-        holding.cost_basis += cost
-    return cost, None
-
-
-def _sell(
-    session: Session, player: Player, asset: Asset, quantity: int, price: int
-) -> tuple[int, int]:
-    holding = session.get(Holding, (player.id, asset.id), with_for_update=True)
-    if holding is None or holding.quantity < quantity:
-        raise InsufficientHoldings("not enough units to sell")
-    proceeds = value_floor(quantity, price)
-    if proceeds > MAX_TRADE_VALUE:
-        raise TradeValueTooLarge("trade value exceeds $10,000,000,000")
-    released = (
-        holding.cost_basis
-        if quantity == holding.quantity
-        else prorata(holding.cost_basis, quantity, holding.quantity)
-    )
-    realized = proceeds - released
-    holding.quantity -= quantity
-    holding.cost_basis -= released
-    session.execute(
-        update(Player)
-        .where(Player.id == player.id)
-        .values(cash=Player.cash + proceeds, realized_pnl=Player.realized_pnl + realized)
-        .execution_options(synchronize_session=False)
-    )
-    return proceeds, realized
-
-
-def _replay(session: Session, earlier: Trade, order: Order, trader: str) -> TradeResult:
-    if earlier.request_hash != order.fingerprint:
-        raise DuplicateRequest("this idempotency key was already used for a different request")
-    symbol = session.scalar(select(Asset.symbol).where(Asset.id == earlier.asset_id))
-    return replace(trade_result(earlier, symbol or "", trader), replayed=True)
+def _int(value: int | None) -> int:
+    if value is None:
+        raise AssertionError("a trade row is complete")
+    return value
 
 
 def trade_result(trade: Trade, symbol: str, trader: str) -> TradeResult:

@@ -8,8 +8,8 @@ from typing import Any
 from flask import g, request
 from flask_login import current_user
 
-from ..auth import Principal, principal_for_access_token
-from ..errors import InvalidJson, InvalidParameter, Unauthorized
+from ..auth import Principal, TokenClaims, claims_of_access_token, principal_for_access_token
+from ..errors import InvalidJson, InvalidParameter, InvalidToken, Unauthorized
 from ..game import current_game
 from ..security import bearer_token
 
@@ -37,6 +37,28 @@ def caller() -> Principal:
     if who is None:
         raise Unauthorized("log in, or send Authorization: Bearer <access token>")
     return who
+
+
+def trade_caller() -> TokenClaims:
+    """The caller of a trade: a bearer token's claims (no database read: the trade itself checks
+    the session in its own round trip), else the session cookie's principal; else 401."""
+    token = bearer_token()
+    if token is not None:
+        return claims_of_access_token(current_game(), token)
+    who = caller()
+    return TokenClaims(who.player_id, who.session_id)
+
+
+def trade_limit_key() -> str:
+    """The trade budget's key: the player a valid token names, read without a database query."""
+    token = bearer_token()
+    if token is not None:
+        try:
+            return f"player:{claims_of_access_token(current_game(), token).player_id}"
+        except InvalidToken:
+            return request.remote_addr or "anonymous"  # the route answers 401
+    who = optional_caller()
+    return f"player:{who.player_id}" if who else request.remote_addr or "anonymous"
 
 
 def json_body() -> dict[str, Any]:

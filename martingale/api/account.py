@@ -7,10 +7,20 @@ from typing import Any
 from flask import request
 
 from .. import rate_limits, reports, trading, wire
+from ..auth import require_live_session
+from ..errors import InvalidJson
 from ..extensions import limiter
 from ..game import current_game
 from ..portfolio import portfolio as portfolio_view
-from .access import caller, int_arg, json_body, optional_caller, optional_int_arg
+from .access import (
+    caller,
+    int_arg,
+    json_body,
+    optional_caller,
+    optional_int_arg,
+    trade_caller,
+    trade_limit_key,
+)
 from .blueprint import bp
 from .limits import heavy_read_limit, read_limit
 
@@ -28,18 +38,23 @@ def portfolio() -> Any:
 
 
 @bp.post("/trades")
-@limiter.limit(rate_limits.TRADES, key_func=_player_key)
+@limiter.limit(rate_limits.TRADES, key_func=trade_limit_key)
 def place_trade() -> Any:
     """A market order; Idempotency-Key makes retries safe."""
-    who = caller()
-    body = json_body()
+    game, who = current_game(), trade_caller()
+    try:
+        body = json_body()
+    except InvalidJson:
+        require_live_session(game, who.player_id, who.session_id)  # an ended session answers first
+        raise
     reply = trading.place_trade(
-        current_game(),
+        game,
         player_id=who.player_id,
         symbol=body.get("symbol"),
         side=body.get("side"),
         quantity=body.get("quantity"),
         idempotency_key=request.headers.get("Idempotency-Key"),
+        session_id=who.session_id,  # checked in the trade's own round trip
     )
     if reply.trade.replayed:
         return wire.trade_reply(reply), 200, {"Idempotent-Replayed": "true"}

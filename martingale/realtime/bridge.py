@@ -89,9 +89,16 @@ class Bridge:
             self._queue_settlements(report["asset_id"])
 
     def on_trade(self, result: dict[str, Any]) -> None:
-        trade = TradeResult(**result)  # carries the trader's display name: nothing to read
+        """The trade's own transaction returned all a push needs: the trader's display name for
+        the tape, and the account it left for the trader's room. Nothing is read."""
+        trade = TradeResult(**result)
         self.socketio.emit("tape", wire.public_trade(trade), namespace=NAMESPACE)
-        self._push_portfolio(trade.player_id)
+        room = player_room(trade.player_id)
+        if trade.portfolio is None:
+            self._push_portfolio(trade.player_id)
+        elif self._listening(room):
+            body = wire.portfolio(trade.portfolio)
+            self.socketio.emit("portfolio", body, to=room, namespace=NAMESPACE)
 
     # -- private -------------------------------------------------------------------------------
     def _push_portfolio(self, player_id: int) -> None:

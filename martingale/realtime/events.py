@@ -16,7 +16,13 @@ from flask_socketio import SocketIO, join_room, leave_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from .. import rate_limits, trading, wire
-from ..auth import Principal, principal_for_access_token, principal_for_session
+from ..auth import (
+    Principal,
+    SessionEnded,
+    principal_for_access_token,
+    principal_for_session,
+    require_live_session,
+)
 from ..errors import InvalidJson, InvalidToken, MartingaleError, Unauthorized
 from ..game import current_game
 from .rooms import Connections, player_room, session_room
@@ -89,13 +95,21 @@ def on_disconnect(reason: object = None) -> None:
 
 def on_trade(data: object = None) -> dict[str, Any]:
     """A market order; the acknowledgement carries the REST body and ``replayed``, or an error."""
+    who: Principal | None = None
     try:
-        who = _live_principal()
-        if not isinstance(data, dict):
-            raise InvalidJson(
-                "a trade must be an object: {symbol, side, quantity, idempotency_key}"
-            )
-        rate_limits.spend_socket_trade(who.player_id)
+        who = connections().get(_sid())
+        if who is None:
+            raise Unauthorized("log in, or connect with auth: {token: <access token>}")
+        try:
+            if not isinstance(data, dict):
+                raise InvalidJson(
+                    "a trade must be an object: {symbol, side, quantity, idempotency_key}"
+                )
+            rate_limits.spend_socket_trade(who.player_id)
+        except MartingaleError:
+            # refused before the trade could check the session: an ended one is answered first
+            require_live_session(current_game(), who.player_id, who.session_id)
+            raise
         reply = trading.place_trade(
             current_game(),
             player_id=who.player_id,
@@ -103,22 +117,19 @@ def on_trade(data: object = None) -> dict[str, Any]:
             side=data.get("side"),
             quantity=data.get("quantity"),
             idempotency_key=data.get("idempotency_key"),
+            session_id=who.session_id,  # checked in the trade's own round trip
         )
         return wire.trade_reply(reply)
+    except SessionEnded:
+        _forget(who)
+        return _refusal(Unauthorized("this login session has ended; log in again"), "trade")
     except Exception as exc:
         return _refusal(exc, "trade")
 
 
-def _live_principal() -> Principal:
-    """The socket's player, if its login session is still live (not revoked, not expired)."""
-    sid = _sid()
-    who = connections().get(sid)
-    if who is None:
-        raise Unauthorized("log in, or connect with auth: {token: <access token>}")
-    if principal_for_session(current_game(), who.session_id) is None:
-        # ended elsewhere (another server, or expiry): this socket is anonymous from now on
-        connections().drop(sid)
+def _forget(who: Principal | None) -> None:
+    """The socket's session ended elsewhere (another server, or expiry): anonymous from now on."""
+    connections().drop(_sid())
+    if who is not None:
         leave_room(player_room(who.player_id))
         leave_room(session_room(who.session_id))
-        raise Unauthorized("this login session has ended; log in again")
-    return who

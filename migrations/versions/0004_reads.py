@@ -1,7 +1,7 @@
 """reads: the leaderboard read model, and indexes that bound the history reads
 
 Revision ID: 0004_reads
-Revises: 0002
+Revises: 0003_trade_path
 Create Date: 2026-11-29 17:40:00
 
 leaderboard_ranks is derived data, rebuilt whole by every ranking pass of the engine: on
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_reads'
-down_revision = '0002'
+down_revision = '0003_trade_path'
 branch_labels = None
 depends_on = None
 
