@@ -39,6 +39,7 @@ class Order:
     player_id: int
     key: str
     attempts: list[Answer] = field(default_factory=list)
+    in_flight: bool = False  # an attempt has been sent and its answer has not arrived
 
     @property
     def final(self) -> Answer | None:
@@ -118,8 +119,10 @@ class Traders:
         give_up = None
         delay = 0.05
         while True:
+            order.in_flight = True
             answer = self.attempt(order.player_id, order.key, symbol, side, quantity)
             order.attempts.append(answer)
+            order.in_flight = False
             if answer.kind != "failed":
                 return
             if self._stop.is_set():
@@ -147,6 +150,9 @@ class Traders:
 
     def attempted(self) -> set[tuple[int, str]]:
         return {(o.player_id, o.key) for o in self.orders}
+
+    def in_flight(self) -> dict[tuple[int, str], Order]:
+        return {(o.player_id, o.key): o for o in list(self.orders) if o.in_flight}
 
     def unanswered(self) -> list[Order]:
         return [o for o in self.orders if o.final is None]

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -178,6 +180,19 @@ class Processes:
             proc.stop()
 
 
+def start_topology(processes: Processes, env: dict[str, str]) -> None:
+    """The Procfile: ``release`` (migrate) to completion, then ``web``, and ``engine`` if listed."""
+    kinds = procfile()
+    argv, release_env = command_of(kinds["release"], env)
+    done = subprocess.run(
+        argv, cwd=ROOT, env=release_env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    processes.procfile("web", env)
+    if "engine" in kinds:
+        processes.procfile("engine", env)
+
+
 def run_flask(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run a short flask CLI command (reconcile, verify, db upgrade) to completion."""
     return subprocess.run(
@@ -210,23 +225,38 @@ def plain_url(url: str) -> str:
 
 class PrivatePostgres:
     """A PostgreSQL cluster of this test's own: initdb in a temporary directory, trust auth, a
-    free port on 127.0.0.1, no fsync (a process crash keeps what the kernel holds)."""
+    free port on 127.0.0.1, no fsync (a process crash keeps what the kernel holds).
 
-    def __init__(self, directory: Path) -> None:
-        self.data = directory / "data"
-        self.sockets = directory / "run"
-        self.log = directory / "postgres.log"
+    PostgreSQL refuses to run as root: as root, the cluster belongs to the ``postgres`` user (Debian's
+    server package creates it) and its commands run through ``runuser``.
+    """
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="martingale-pg-"))
+        self.data, self.sockets, self.log = self.root / "data", self.root / "run", self.root / "log"
         self.port = free_port()
-        self.sockets.mkdir(parents=True)
-        subprocess.run(
-            [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-             "--no-sync", "-E", "UTF8", "--locale=C"],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
+        self.sockets.mkdir()
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam(os.environ.get("MARTINGALE_PG_USER", "postgres"))
+            for path in (self.root, self.sockets):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+            self._as = ["runuser", "-u", owner.pw_name, "--"]
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync",
+                  "-E", "UTF8", "--locale=C", timeout=120)  # fmt: skip
 
     @staticmethod
     def available() -> bool:
         return (PG_BIN / "initdb").exists() and (PG_BIN / "pg_ctl").exists()
+
+    def _run(self, program: str, *args: str, timeout: float = 90, check: bool = True) -> int:
+        done = subprocess.run(
+            [*self._as, str(PG_BIN / program), *args], capture_output=True, text=True,
+            timeout=timeout, cwd=self.root,
+        )  # fmt: skip
+        if check and done.returncode != 0:
+            raise AssertionError(f"{program} {' '.join(args)}: {done.stdout}{done.stderr}")
+        return done.returncode
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -236,24 +266,19 @@ class PrivatePostgres:
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.sockets} -c fsync=off "
             "-c full_page_writes=off -c max_connections=60"
         )
-        subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
-             "-w", "-t", "60", "start"],
-            check=True, capture_output=True, timeout=90,
-        )  # fmt: skip
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
+                  "-w", "-t", "60", "start")  # fmt: skip
 
     def stop(self, mode: str = "immediate") -> None:
-        subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop"],
-            check=True, capture_output=True, timeout=90,
-        )  # fmt: skip
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
 
     def running(self) -> bool:
-        status = subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status"],
-            capture_output=True, timeout=30,
-        )  # fmt: skip
-        return status.returncode == 0
+        return self._run("pg_ctl", "-D", str(self.data), "status", check=False) == 0
+
+    def remove(self) -> None:
+        if self.running():
+            self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def create_database(self, name: str) -> str:
         with psycopg.connect(plain_url(self.url()), autocommit=True) as conn:
