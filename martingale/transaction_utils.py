@@ -132,18 +132,27 @@ def changed_rows(session: Session, statement: Executable) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+def _stale(exc: DBAPIError, attempt: int, committing: bool) -> bool:
+    """The first attempt met a connection the server had dropped while it sat in the pool (a
+    restart): SQLAlchemy has discarded the pool, and work that never reached COMMIT runs once more."""
+    return exc.connection_invalidated and attempt == 1 and not committing
+
+
 def run_in_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = 10) -> T:
     """Run ``work`` in a new session and transaction; commit, or roll back and maybe retry it all."""
     for attempt in range(1, attempts + 1):
+        committing = False
         try:
             with (
                 _writer_gate(engine),
                 Session(engine, expire_on_commit=False) as session,
                 session.begin(),
             ):
-                return work(session)
+                result = work(session)
+                committing = True
+            return result
         except DBAPIError as exc:
-            if attempt == attempts or not is_retryable(exc):
+            if attempt == attempts or not (is_retryable(exc) or _stale(exc, attempt, committing)):
                 raise
             delay = min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5)
             log.debug("retrying unit of work after %s (attempt %d)", type(exc.orig), attempt)
@@ -153,5 +162,14 @@ def run_in_transaction(engine: Engine, work: Callable[[Session], T], *, attempts
 
 def read(engine: Engine, work: Callable[[Session], T]) -> T:
     """Run read-only ``work`` in one consistent snapshot."""
-    with Session(readonly_engine(engine), expire_on_commit=False) as session, session.begin():
-        return work(session)
+    for attempt in (1, 2):
+        try:
+            with (
+                Session(readonly_engine(engine), expire_on_commit=False) as session,
+                session.begin(),
+            ):
+                return work(session)
+        except DBAPIError as exc:
+            if not _stale(exc, attempt, committing=False):
+                raise
+    raise AssertionError("unreachable")

@@ -73,6 +73,8 @@ class Traders:
         self.orders: list[Order] = []
         self.unexpected: list[BaseException] = []
         self._stop = threading.Event()
+        self._go = threading.Event()
+        self._go.set()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -83,14 +85,23 @@ class Traders:
             self._threads.append(thread)
         return self
 
+    def pause(self) -> None:
+        """Send no new order (those in flight finish) until ``resume``."""
+        self._go.clear()
+
+    def resume(self) -> None:
+        self._go.set()
+
     def halt(self) -> None:
         """Stop at once, retries and all (a failed test's cleanup)."""
         self.retry_for_s = 0.0
         self._stop.set()
+        self._go.set()
 
     def stop(self) -> None:
         """Stop sending new orders; orders still unanswered keep retrying for ``retry_for_s``."""
         self._stop.set()
+        self._go.set()
         for thread in self._threads:
             thread.join(self.retry_for_s + 30)
         assert not any(t.is_alive() for t in self._threads), "a trader is still running"
@@ -100,6 +111,9 @@ class Traders:
         rng = random.Random(player)
         try:
             for n in itertools.count():
+                while not self._go.wait(0.05):
+                    if self._stop.is_set():
+                        return
                 if self._stop.is_set():
                     return
                 symbols = self.symbols()

@@ -5,6 +5,8 @@ is stopped the hard way (``pg_ctl -m immediate``: every session is cut mid-trans
 start runs crash recovery), kept down for a few seconds and started again. While it is down every
 /readyz answers 503 at once; within 5 s of it accepting connections again /readyz answers 200 (the
 web processes' pools and the engine's leader lock recover by themselves); no trade is partial.
+Then a quick restart while no request is in flight: the pools still hold the connections the server
+dropped, and no request fails for it (a unit of work that meets one runs again on a fresh one).
 """
 
 from __future__ import annotations
@@ -84,6 +86,23 @@ def test_postgresql_restart_readyz_tells_the_truth_and_no_trade_is_partial(
         lambda: len(traders.acknowledged()) >= acknowledged_while_down + 20,
         30,
     )
+
+    # a quick restart while no request is in flight: the pools still hold the dropped
+    # connections, and not one request may fail for it
+    traders.pause()
+    wait_for("the orders in flight to be answered", lambda: not traders.in_flight(), 30)
+    failures_before_quick = traders.failures()
+    acknowledged_before_quick = len(traders.acknowledged())
+    private_postgres.stop("immediate")
+    private_postgres.start()
+    traders.resume()
+    wait_for(
+        "trades after the quick restart",
+        lambda: len(traders.acknowledged()) >= acknowledged_before_quick + 20,
+        30,
+    )
+    wait_for("/readyz to answer 200 after the quick restart", ready, 30, interval=0.1)
+    failed_after_quick = traders.failures() - failures_before_quick
     traders.stop()
 
     assert len(answers) >= 5
@@ -95,6 +114,7 @@ def test_postgresql_restart_readyz_tells_the_truth_and_no_trade_is_partial(
     assert ready_after_s <= READY_AFTER_S, (
         f"/readyz was 200 only {ready_after_s:.1f} s after the restart"
     )
+    assert failed_after_quick == 0, f"{failed_after_quick} trades failed on dropped connections"
     books = assert_books(env, database_url, traders)
     assert books.failed_attempts > 0, "no trade met the outage: the test proved nothing"
     print(f"ready {ready_after_s:.2f} s after the restart; {books}")
