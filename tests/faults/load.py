@@ -8,6 +8,7 @@ key, so the books can be checked against what the clients were told.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import threading
@@ -236,11 +237,17 @@ class Http:
         self.url = url
         self.tokens: dict[int, str] = {}
         self._local = threading.local()
+        self._sessions: list[requests.Session] = []
 
     def session(self) -> requests.Session:
-        if not hasattr(self._local, "session"):
+        if getattr(self._local, "session", None) is None:
             self._local.session = requests.Session()
+            self._sessions.append(self._local.session)
         return self._local.session
+
+    def close(self) -> None:
+        for session in self._sessions:
+            session.close()
 
     def register(self, name: str) -> tuple[int, str]:
         reply = requests.post(
@@ -262,7 +269,8 @@ class Http:
                 timeout=15,
             )
         except requests.RequestException as exc:
-            self._local.session = requests.Session()  # a fresh connection for the retry
+            self._local.session.close()  # a fresh connection for the retry
+            self._local.session = None
             return Answer("failed", detail=type(exc).__name__)
         if reply.status_code in (200, 201):
             body = reply.json()
@@ -304,13 +312,20 @@ class Listener:
         self.disconnects: list[float] = []
         self.prices: list[tuple[float, int]] = []  # (monotonic time, tick_seq)
         self.sio.on("connect", lambda: self.connects.append(time.monotonic()))
-        self.sio.on("disconnect", lambda *_: self.disconnects.append(time.monotonic()))
+        self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("prices", lambda body: self.prices.append((time.monotonic(), body["tick_seq"])))
 
     def connect(self) -> Listener:
         auth = {"token": self.token} if self.token else None
         self.sio.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=20)
         return self
+
+    def _on_disconnect(self, *_: object) -> None:
+        self.disconnects.append(time.monotonic())
+        # python-engineio leaves the socket of a WebSocket that broke open (a ResourceWarning);
+        # it is dead either way, so close it here, before the client reconnects on a new one
+        with contextlib.suppress(Exception):
+            self.sio.eio.ws.shutdown()
 
     def prices_after(self, moment: float) -> list[int]:
         return [seq for at, seq in self.prices if at > moment]

@@ -67,7 +67,8 @@ def wait_for(what: str, check: Callable[[], T], timeout: float, interval: float 
 
 def app_env(database_url: str, **extra: str) -> dict[str, str]:
     """The environment of an app process: this one's, the fault configuration, the database."""
-    env = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "REDIS_URL")}
+    skip = ("WEB_CONCURRENCY", "REDIS_URL", "PYTHONTRACEMALLOC")
+    env = {k: v for k, v in os.environ.items() if k not in skip}
     env.update(FAULT_ENV, DATABASE_URL=database_url, PYTHONUNBUFFERED="1")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.update(extra)

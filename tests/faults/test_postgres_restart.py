@@ -58,6 +58,7 @@ def test_postgresql_restart_readyz_tells_the_truth_and_no_trade_is_partial(
     start_topology(processes, env)
     wait_ready(url, 60, processes)
     http = Http(url)
+    processes.on_stop(http.close)
     players = [http.register(f"trader_{i}")[0] for i in range(6)]
     traders = Traders(players, http.attempt, http.symbols(), name="pg")
     processes.on_stop(traders.halt)

@@ -63,6 +63,7 @@ def test_redis_restart_trading_goes_on_and_fan_out_resumes_within_5_s(
     start_topology(processes, env)
     wait_ready(url, 60, processes)
     http = Http(url)
+    processes.on_stop(http.close)
     players = [http.register(f"trader_{i}")[0] for i in range(4)]
     traders = Traders(players, http.attempt, http.symbols(), name="redis", pause_s=0.05)
     processes.on_stop(traders.halt)

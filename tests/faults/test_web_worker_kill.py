@@ -71,6 +71,7 @@ def test_kill_9_of_a_web_worker_clients_reconnect_and_retries_trade_at_most_once
     wait_ready(url, 60, processes)
     [web] = [p for p in processes.started if p.name == "web"]
     http = Http(url)
+    processes.on_stop(http.close)
     logins = [http.register(f"trader_{i}") for i in range(8)]
     rest = Traders([player for player, _ in logins[:6]], http.attempt, http.symbols(), name="rest")
     sockets = {player: Listener(url, token).connect() for player, token in logins[6:]}
