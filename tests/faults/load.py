@@ -238,6 +238,7 @@ class Http:
         self.tokens: dict[int, str] = {}
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
+        self.server_errors: list[tuple[float, str]] = []  # (monotonic time, what), any request
 
     def session(self) -> requests.Session:
         if getattr(self._local, "session", None) is None:
@@ -280,6 +281,7 @@ class Http:
             return TimedAnswer(kind, body["trade"]["id"], at=time.monotonic())
         if 400 <= reply.status_code < 500:
             return Answer("refused", detail=f"{reply.status_code} {reply.text[:120]}")
+        self.server_errors.append((time.monotonic(), f"trade: {reply.status_code}"))
         return Answer("failed", detail=f"{reply.status_code} {reply.text[:120]}")
 
     def symbols(self) -> Callable[[], list[str]]:
@@ -290,6 +292,10 @@ class Http:
             if time.monotonic() - cache["at"] > 0.5:
                 try:
                     reply = requests.get(f"{self.url}{API}/assets", timeout=5)
+                    if reply.status_code >= 500:
+                        self.server_errors.append(
+                            (time.monotonic(), f"assets: {reply.status_code}")
+                        )
                     if reply.status_code == 200:
                         cache["symbols"] = [a["symbol"] for a in reply.json()["assets"]]
                         cache["at"] = time.monotonic()
@@ -326,6 +332,10 @@ class Listener:
         # it is dead either way, so close it here, before the client reconnects on a new one
         with contextlib.suppress(Exception):
             self.sio.eio.ws.shutdown()
+
+    def local_port(self) -> int:
+        """The client's end of its WebSocket (to find the worker serving it)."""
+        return int(self.sio.eio.ws.sock.getsockname()[1])
 
     def prices_after(self, moment: float) -> list[int]:
         return [seq for at, seq in self.prices if at > moment]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import psycopg
+import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,6 +180,40 @@ class Processes:
                 cleanup()
         for proc in reversed(self.started):
             proc.stop()
+
+
+def production_env(
+    processes: Processes, env: dict[str, str], workers: int = 2
+) -> tuple[dict[str, str], PrivateRedis | None]:
+    """The Procfile's environment, and its Redis if it has one. Where the app reads REDIS_URL
+    (several web workers, the engine its own process), a private redis-server carries its messages
+    and ``workers`` web workers serve; otherwise one worker, with the engine inside it."""
+    from martingale import config
+
+    if "REDIS_URL" not in config.DEFAULTS:
+        return env | {"WEB_CONCURRENCY": "1"}, None
+    if PrivateRedis.binary() is None:
+        if os.environ.get("CI") == "true":
+            raise AssertionError("CI: redis-server is needed for the Procfile's topology")
+        pytest.skip("redis-server is not installed (the Procfile's topology needs it)")
+    redis = PrivateRedis(processes.log_dir, processes)
+    redis.start()
+    return env | {"REDIS_URL": redis.url, "WEB_CONCURRENCY": str(workers)}, redis
+
+
+def worker_serving(client_port: int, workers: list[int]) -> int | None:
+    """Which of ``workers`` holds the server side of the TCP connection from ``client_port``."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[2].split(":")[1], 16) == client_port:  # remote address: the client
+            inodes.add(fields[9])
+    for pid in workers:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd).removeprefix("socket:[").rstrip("]") in inodes:
+                    return pid
+    return None
 
 
 def start_topology(processes: Processes, env: dict[str, str]) -> None:

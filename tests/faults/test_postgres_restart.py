@@ -6,7 +6,8 @@ start runs crash recovery), kept down for a few seconds and started again. While
 /readyz answers 503 at once; within 5 s of it accepting connections again /readyz answers 200 (the
 web processes' pools and the engine's leader lock recover by themselves); no trade is partial.
 Then a quick restart while no request is in flight: the pools still hold the connections the server
-dropped, and no request fails for it (a unit of work that meets one runs again on a fresh one).
+dropped, and no request fails for it, nor does /readyz say the database is down (a unit of work or
+a read that meets such a connection runs again on a fresh one).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .processes import (
     Processes,
     app_env,
     free_port,
+    production_env,
     start_topology,
     wait_for,
     wait_ready,
@@ -54,7 +56,7 @@ def test_postgresql_restart_readyz_tells_the_truth_and_no_trade_is_partial(
     database_url = private_postgres.create_database("martingale_test_restart")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = app_env(database_url, PORT=str(port), HOST="127.0.0.1")
+    env, _ = production_env(processes, app_env(database_url, PORT=str(port), HOST="127.0.0.1"))
     start_topology(processes, env)
     wait_ready(url, 60, processes)
     http = Http(url)
@@ -96,6 +98,12 @@ def test_postgresql_restart_readyz_tells_the_truth_and_no_trade_is_partial(
     acknowledged_before_quick = len(traders.acknowledged())
     private_postgres.stop("immediate")
     private_postgres.start()
+    restarted = time.monotonic()
+    # each worker's first /readyz meets a dropped connection: the database is up, and says so
+    probes = [
+        requests.get(f"{url}/readyz", timeout=10).json()
+        for _ in range(2 * int(env["WEB_CONCURRENCY"]))
+    ]
     traders.resume()
     wait_for(
         "trades after the quick restart",
@@ -116,6 +124,8 @@ def test_postgresql_restart_readyz_tells_the_truth_and_no_trade_is_partial(
         f"/readyz was 200 only {ready_after_s:.1f} s after the restart"
     )
     assert failed_after_quick == 0, f"{failed_after_quick} trades failed on dropped connections"
+    assert [p for p in probes if p.get("database") is not True] == []
+    assert [e for at, e in http.server_errors if at > restarted] == []
     books = assert_books(env, database_url, traders)
     assert books.failed_attempts > 0, "no trade met the outage: the test proved nothing"
     print(f"ready {ready_after_s:.2f} s after the restart; {books}")

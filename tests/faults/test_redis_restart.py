@@ -12,9 +12,7 @@ Runs when the app reads REDIS_URL (stream R's scale-out); until then it is skipp
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -23,10 +21,10 @@ from martingale import config
 from .books import assert_books
 from .load import Http, Listener, Traders
 from .processes import (
-    PrivateRedis,
     Processes,
     app_env,
     free_port,
+    production_env,
     start_topology,
     wait_for,
     wait_ready,
@@ -37,29 +35,25 @@ RESUME_S = 5.0
 
 
 def test_redis_restart_trading_goes_on_and_fan_out_resumes_within_5_s(
-    database_url: str, processes: Processes, tmp_path: Path
+    database_url: str, processes: Processes
 ) -> None:
     if "REDIS_URL" not in config.DEFAULTS:
         pytest.skip(
             "the app does not read REDIS_URL yet: Redis for Socket.IO messages and rate limits "
             "arrives with the scale-out stream (R); this test runs once that is merged"
         )
-    if PrivateRedis.binary() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI: redis-server is needed for the Redis restart test")
-        pytest.skip("redis-server is not installed")
-    redis = PrivateRedis(tmp_path, processes)
-    redis.start()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = app_env(
-        database_url,
-        PORT=str(port),
-        HOST="127.0.0.1",
-        REDIS_URL=redis.url,
-        WEB_CONCURRENCY="2",
-        RATELIMIT_ENABLED="true",  # the counters live in Redis: the outage must not stop trades
+    env, redis = production_env(
+        processes,
+        app_env(
+            database_url,
+            PORT=str(port),
+            HOST="127.0.0.1",
+            RATELIMIT_ENABLED="true",  # the counters live in Redis: its outage must not stop trades
+        ),
     )
+    assert redis is not None
     start_topology(processes, env)
     wait_ready(url, 60, processes)
     http = Http(url)
