@@ -4,6 +4,7 @@ each elapsed price tick. Settlement of a finished asset lives in ``settlement``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -118,10 +119,12 @@ def create_asset(session: Session, game: Game, now: datetime, draw: Draw | None 
     return asset
 
 
-def refill_pool(game: Game) -> list[Asset]:
-    """Create as many assets as the pool lacks, in one transaction."""
+def refill_pool(game: Game, *, fence: Callable[[Session], object] | None = None) -> list[Asset]:
+    """Create as many assets as the pool lacks, in one transaction (``fence`` runs first in it)."""
 
     def work(session: Session) -> list[Asset]:
+        if fence is not None:
+            fence(session)
         live = session.scalar(select(func.count()).select_from(Asset).where(Asset.status == LIVE))
         now = game.clock.now()
         return [
@@ -136,11 +139,18 @@ class TickState:
     latest: dict[int, tuple[int, int]]  # asset id -> (tick, price) now
     due: list[int]  # assets whose trading has ended and that await settlement
     live: int
+    moved: frozenset[int] = frozenset()  # assets whose tick is later than at ``since``
 
 
-def persist_ticks(session: Session, game: Game) -> TickState:
-    """Store every elapsed tick of every live asset, up to its end; report what is due."""
-    now = game.clock.now()
+def persist_ticks(
+    session: Session, game: Game, *, now: datetime | None = None, since: datetime | None = None
+) -> TickState:
+    """Store every elapsed tick of every live asset, up to its end; report what is due.
+
+    ``moved`` lists the assets whose tick at ``now`` is later than at ``since`` (all when None):
+    the market engine publishes a tick once, even when the previous step was another engine's.
+    """
+    now = now or game.clock.now()
     assets = list(session.scalars(Asset.live()))
     stored = dict(
         session.execute(
@@ -149,7 +159,7 @@ def persist_ticks(session: Session, game: Game) -> TickState:
             .group_by(PriceTick.asset_id)
         ).all()
     )
-    rows, latest, due = [], {}, []
+    rows, latest, due, moved = [], {}, [], set()
     for asset in assets:
         current = tick_at(asset, now)
         upto = min(current, asset.end_tick)
@@ -157,8 +167,10 @@ def persist_ticks(session: Session, game: Game) -> TickState:
         for k in range(stored.get(asset.id, -1) + 1, upto + 1):
             rows.append({"asset_id": asset.id, "tick": k, "price": path.price(k)})
         latest[asset.id] = (upto, path.price(max(0, upto)))
+        if since is None or upto > min(tick_at(asset, since), asset.end_tick):
+            moved.add(asset.id)
         if current >= asset.end_tick:
             due.append(asset.id)
     if rows:
         session.execute(insert(PriceTick), rows)
-    return TickState(latest=latest, due=due, live=len(assets))
+    return TickState(latest=latest, due=due, live=len(assets), moved=frozenset(moved))

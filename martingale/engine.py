@@ -1,9 +1,21 @@
 """The market engine: one loop that persists ticks, settles finished assets and refills the pool.
 
-Only one engine may be active per database. On PostgreSQL it holds a session-level advisory lock on
-a connection it keeps open; on SQLite an exclusive ``flock`` on a file beside the database. Either is
-released by the operating system or the server when the holder dies, so a waiting engine takes over.
-A failing step is logged and retried on the next tick; nothing but ``stop()`` ends the loop.
+Only one engine may write per database: the leader. Leadership has two parts.
+
+- Election: a lock the server or the operating system drops when its holder dies. PostgreSQL: a
+  session-level advisory lock on a connection of its own (with TCP keepalives of a few seconds, so
+  the server also drops it when the holder's host vanishes); SQLite: an exclusive ``flock`` on a file
+  beside the database. Standbys try every ``STANDBY_POLL_S``.
+- Fencing: a lock alone cannot stop a leader that lost it without noticing (its connection was cut,
+  it was paused between checking and writing) from writing late. So a new leader bumps
+  ``engine_beats.term`` under that row's lock (``claim``), and every engine transaction (the ticks
+  and the beat, each settlement, the refill) first locks the row and checks that the term is still
+  its own, else raises ``LostLeadership`` and writes nothing. A claim waits for any transaction of
+  the old term still in flight, so two terms never write at once.
+
+A leader also checks, before each step, that its lock is still held; if not (or if it was
+superseded) it stands by again, and takes the lead back when the lock is free. A failing step is
+logged and retried at the next tick; nothing but ``stop()`` ends the loop.
 """
 
 from __future__ import annotations
@@ -14,7 +26,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -32,37 +44,74 @@ from .transaction_utils import read, run_in_transaction
 
 log = logging.getLogger(__name__)
 ADVISORY_KEY = 0x4D61727469  # "Marti"
-STANDBY_POLL_S = 2.0
+STANDBY_POLL_S = 0.5
+# the server drops the lock of a client that stops answering after idle + interval x count seconds
+KEEPALIVE = {"tcp_keepalives_idle": 2, "tcp_keepalives_interval": 1, "tcp_keepalives_count": 2}
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # beat_at of a term claimed but not yet ticked
+
+
+class LostLeadership(RuntimeError):
+    """Another engine holds a newer term: this one must not write."""
 
 
 class LeaderLock(Protocol):
     def try_acquire(self) -> bool: ...
+    def held(self) -> bool: ...
     def release(self) -> None: ...
 
 
 class PostgresLeaderLock:
+    """A session-level advisory lock on a connection kept for it alone."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._conn: Connection | None = None
 
     def try_acquire(self) -> bool:
         conn = self._engine.connect()
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar()
-        conn.commit()
+        try:
+            for name, value in KEEPALIVE.items():
+                conn.execute(text("SELECT set_config(:n, :v, false)"), {"n": name, "v": str(value)})
+            got = conn.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}
+            ).scalar()
+            conn.commit()
+        except BaseException:
+            conn.invalidate()
+            conn.close()
+            raise
         if got:
             self._conn = conn
             return True
+        conn.invalidate()  # its session settings stay out of the pool
         conn.close()
         return False
 
+    def held(self) -> bool:
+        """Whether the session holding the lock is alive (a session lock lives as long as it)."""
+        if self._conn is None:
+            return False
+        try:
+            self._conn.execute(text("SELECT 1"))
+            self._conn.commit()
+        except Exception:
+            log.warning("the leader lock's connection is gone", exc_info=True)
+            return False
+        return True
+
     def release(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
-                self._conn.commit()
-            finally:
-                self._conn.close()
-                self._conn = None
+        """Unlock and end the session: closing it releases the lock even if the unlock fails."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+            conn.commit()
+        except Exception:
+            log.info("could not unlock the leader lock; its session is dropped instead")
+        finally:
+            conn.invalidate()
+            conn.close()
 
 
 class FileLeaderLock:
@@ -79,6 +128,9 @@ class FileLeaderLock:
             return False
         self._file = handle
         return True
+
+    def held(self) -> bool:
+        return self._file is not None  # a flock lasts as long as its open file
 
     def release(self) -> None:
         if self._file is not None:
@@ -97,10 +149,15 @@ def leader_lock_for(engine: Engine) -> LeaderLock:
 
 
 def is_ticking(game: Game) -> bool:
-    """Whether some engine beat within the last three ticks (a database error propagates)."""
+    """Whether the leading engine beat within the last three ticks (a database error propagates).
+
+    Only the holder of the current term can write the beat, so a fresh beat means a live leader. A
+    beat stamped more than three ticks ahead of this process's clock is not taken as fresh either:
+    clocks that far apart cannot tell whether the engine is alive.
+    """
     beat = read(game.database, lambda session: session.get(EngineBeat, 1))
     window = timedelta(microseconds=3 * game.settings.tick_us)
-    return beat is not None and game.clock.now() - beat.beat_at <= window
+    return beat is not None and abs(game.clock.now() - beat.beat_at) <= window
 
 
 @dataclass
@@ -114,56 +171,102 @@ class MarketEngine:
     def __init__(self, game: Game, lock: LeaderLock | None = None) -> None:
         self.game = game
         self.lock = lock or leader_lock_for(game.database)
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[-64:]
         self.tick_seq = 0
+        self.term: int | None = None  # the leadership term this engine writes under
         self._symbols: dict[int, str] = {}  # asset id -> symbol of live assets (ids never reuse)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.is_leader = False
-        self.ranker = leaderboard.Ranker(game)  # ranks after each step's prices, when due
+        # ranks after each step's prices, when due. Not fenced: a pass is derived data that the next
+        # leader's pass replaces, and a fence's share lock held for a whole pass (a second at 100k
+        # players) would hold up this engine's own beat, that is the next tick
+        self.ranker = leaderboard.Ranker(game)
+
+    # -- the fence ----------------------------------------------------------------------------
+    def claim(self) -> int:
+        """Take the next leadership term: from its commit on, only this engine's writes succeed.
+
+        The row lock makes the claim wait for any engine transaction of the old term in flight.
+        ``run`` claims after winning the leader lock; an engine stepped by hand (the simulator,
+        tests) claims on its first step.
+        """
+
+        def work(session: Session) -> int:
+            beat = session.get(EngineBeat, 1, with_for_update=True)
+            if beat is None:
+                beat = EngineBeat(id=1, holder=self.holder, beat_at=NEVER, ticks=0, term=0)
+                session.add(beat)
+            beat.term, beat.holder = beat.term + 1, self.holder
+            return beat.term
+
+        self.term = run_in_transaction(self.game.database, work)
+        return self.term
+
+    def fence(self, session: Session) -> None:
+        """Refuse the transaction unless this engine still holds the current term.
+
+        Runs first in every engine transaction; the row stays share-locked until it ends, so a
+        new claim cannot commit in between.
+        """
+        current = session.scalar(
+            select(EngineBeat.term).where(EngineBeat.id == 1).with_for_update(read=True)
+        )
+        self._check_term(current)
+
+    def _check_term(self, current: int | None) -> None:
+        if self.term is None or current != self.term:
+            raise LostLeadership(f"engine {self.holder}: term {self.term}, current term {current}")
 
     # -- one pass ---------------------------------------------------------------------------
     def step(self) -> StepReport:
-        """Persist ticks, settle what has ended, refill the pool, beat. Publishes after commit."""
+        """Persist ticks, settle what has ended, refill the pool, beat. Publishes after commit.
+
+        Every transaction is fenced: ``LostLeadership`` if another engine took a newer term.
+        """
         game = self.game
         report = StepReport()
+        if self.term is None:
+            self.claim()
 
         def advance(session: Session) -> tuple[int, TickState, dict[int, str]]:
             # the beat count is the tick sequence: +1 per step, and it survives engine restarts
-            seq = self._beat(session)
-            state = asset_manager.persist_ticks(session, game)
+            now = game.clock.now()
+            seq, previous = self._beat(session, now)
+            state = asset_manager.persist_ticks(session, game, now=now, since=previous)
             return seq, state, self._symbols_of(session, state.latest)
 
         seq, state, symbols = run_in_transaction(game.database, advance)
         report.ticks = state.latest
         for asset_id in state.due:
-            settled = settle_asset(game, asset_id)
+            settled = settle_asset(game, asset_id, fence=self.fence)
             if settled is not None:
                 report.settled.append(settled)
                 game.events.publish("asset_settled", settled.__dict__)
         if state.live - len(report.settled) < game.settings.pool_size:
-            born = asset_manager.refill_pool(game)
+            born = asset_manager.refill_pool(game, fence=self.fence)
             report.born = [a.id for a in born]
             for asset in born:
                 self._symbols[asset.id] = asset.symbol
                 game.events.publish("asset_born", {"asset_id": asset.id, "symbol": asset.symbol})
         self.tick_seq = seq
         gone = {s.asset_id for s in report.settled}
+        # each tick is published once: an asset whose tick has not moved since the previous step
+        # (this engine's, or the last one of the leader before it) is left out
+        moved = {
+            symbols[aid]: tick_price
+            for aid, tick_price in report.ticks.items()
+            if aid in state.moved and aid not in gone
+        }
         game.events.publish(
             "prices",
             {
                 "tick_seq": seq,
                 "t": iso(game.clock.now()),
-                "prices": {
-                    symbols[aid]: price(p)
-                    for aid, (_, p) in report.ticks.items()
-                    if aid not in gone
-                },
+                "prices": {symbol: price(p) for symbol, (_, p) in moved.items()},
                 # each asset's own tick index: a client that missed messages asks history for
                 # exactly the ticks after the last one it holds
-                "ticks": {
-                    symbols[aid]: k for aid, (k, _) in report.ticks.items() if aid not in gone
-                },
+                "ticks": {symbol: k for symbol, (k, _) in moved.items()},
             },
         )
         self.ranker.after_step(seq, report.ticks)
@@ -178,44 +281,72 @@ class MarketEngine:
         self._symbols = {aid: self._symbols[aid] for aid in latest}
         return dict(self._symbols)
 
-    def _beat(self, session: Session) -> int:
-        """Record that this engine is alive; return the step's sequence number."""
-        now = self.game.clock.now()
-        beat = session.get(EngineBeat, 1)
-        if beat is None:
-            beat = EngineBeat(id=1, holder=self.holder, beat_at=now, ticks=1)
-            session.add(beat)
-        else:
-            beat.holder, beat.beat_at, beat.ticks = self.holder, now, beat.ticks + 1
-        return beat.ticks
+    def _beat(self, session: Session, now: datetime) -> tuple[int, datetime | None]:
+        """Record, fenced, that the leader is alive at ``now``: the step's sequence number and the
+        time of the previous step (None if there was none)."""
+        beat = session.get(EngineBeat, 1, with_for_update=True)
+        self._check_term(None if beat is None else beat.term)
+        assert beat is not None
+        previous = None if beat.beat_at == NEVER else beat.beat_at
+        beat.holder, beat.beat_at, beat.ticks = self.holder, now, beat.ticks + 1
+        return beat.ticks, previous
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
-        """Wait to become the only engine, then tick until stopped."""
-        clock = self.game.clock
+        """Stand by until this engine wins the leader lock, lead until stopped or the lead is
+        lost, and stand by again."""
+        said = ""  # the last standby reason logged, so an outage is logged once, not per poll
         while not self._stop.is_set():
-            if self.lock.try_acquire():
-                break
-            log.info("another engine holds the lock; standing by")
+            try:
+                acquired = self.lock.try_acquire()
+                reason = "another engine holds the lock"
+            except Exception as exc:
+                acquired, reason = False, f"the database is unreachable ({type(exc).__name__})"
+            if not acquired:
+                if reason != said:
+                    log.info("engine %s stands by: %s", self.holder, reason)
+                    said = reason
+                self._stop.wait(STANDBY_POLL_S)
+                continue
+            said = ""
+            try:
+                self._lead()
+            finally:
+                self.is_leader = False
+                self.term = None
+                self.lock.release()
+
+    def _lead(self) -> None:
+        """Claim a term and tick until stopped, superseded, or the leader lock is gone."""
+        try:
+            term = self.claim()
+        except Exception:
+            log.exception("engine %s could not claim a term", self.holder)
             self._stop.wait(STANDBY_POLL_S)
-        else:
             return
         self.is_leader = True
-        log.info("engine %s is ticking", self.holder)
+        log.info("engine %s leads, term %d", self.holder, term)
+        # the previous leader may have ticked in this very second: start on the next boundary
+        self._wait_for_next_tick()
+        while not self._stop.is_set():
+            if not self.lock.held():
+                log.warning(
+                    "engine %s lost the leader lock (term %d); standing by", self.holder, term
+                )
+                return
+            try:
+                self.step()
+            except LostLeadership:
+                log.warning("engine %s was superseded (term %d); standing by", self.holder, term)
+                return
+            except Exception:
+                log.exception("engine step failed; retrying next tick")
+            self._wait_for_next_tick()
+
+    def _wait_for_next_tick(self) -> None:
+        """Sleep to the next tick boundary of wall time, so steps stay aligned."""
         period = self.game.settings.tick_us / 1_000_000
-        try:
-            while not self._stop.is_set():
-                try:
-                    self.step()
-                except Exception:
-                    log.exception("engine step failed; retrying next tick")
-                now = clock.now()
-                # sleep to the next tick boundary of wall time, so steps stay aligned
-                elapsed = now.timestamp() % period
-                self._stop.wait(period - elapsed)
-        finally:
-            self.is_leader = False
-            self.lock.release()
+        self._stop.wait(period - self.game.clock.now().timestamp() % period)
 
     def start(self) -> threading.Thread:
         self._thread = threading.Thread(target=self.run, name="martingale-engine", daemon=True)

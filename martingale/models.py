@@ -270,7 +270,11 @@ class Settlement(Base):
 
 
 class EngineBeat(Base):
-    """The engine's heartbeat: readiness checks and the simulator read it."""
+    """The engine's heartbeat (readiness checks read it) and its leadership term (the fence).
+
+    ``term`` rises by one each time an engine takes the lead; every engine transaction locks this
+    row and checks the term is still its own, so a leader that lost the lead cannot write late.
+    """
 
     __tablename__ = "engine_beats"
 
@@ -278,6 +282,7 @@ class EngineBeat(Base):
     holder: Mapped[str] = mapped_column(String(64))
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ticks: Mapped[int] = mapped_column(BigInteger, default=0)
+    term: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
 
 class LeaderboardRank(Base):

@@ -9,6 +9,7 @@ the UNIQUE (player, asset) on settlements makes a double credit impossible anywa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -44,9 +45,21 @@ class SettlementReport:
     seed_hex: str
 
 
-def settle_asset(game: Game, asset_id: int) -> SettlementReport | None:
-    """Settle every holding of a finished asset at S(end_tick); None if there was nothing to do."""
-    return run_in_transaction(game.database, lambda session: _settle(session, game, asset_id))
+def settle_asset(
+    game: Game, asset_id: int, *, fence: Callable[[Session], object] | None = None
+) -> SettlementReport | None:
+    """Settle every holding of a finished asset at S(end_tick); None if there was nothing to do.
+
+    ``fence`` runs first inside the transaction and raises to refuse it (the market engine checks
+    that it still holds the leadership term there).
+    """
+
+    def work(session: Session) -> SettlementReport | None:
+        if fence is not None:
+            fence(session)
+        return _settle(session, game, asset_id)
+
+    return run_in_transaction(game.database, work)
 
 
 def _settle(session: Session, game: Game, asset_id: int) -> SettlementReport | None:

@@ -149,18 +149,27 @@ def changed_rows(session: Session, statement: Executable) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+def _stale(exc: DBAPIError, attempt: int, committing: bool) -> bool:
+    """The first attempt met a connection the server had dropped while it sat in the pool (a
+    restart): SQLAlchemy has discarded the pool, and work that never reached COMMIT runs once more."""
+    return exc.connection_invalidated and attempt == 1 and not committing
+
+
 def run_in_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = 10) -> T:
     """Run ``work`` in a new session and transaction; commit, or roll back and maybe retry it all."""
     for attempt in range(1, attempts + 1):
+        committing = False
         try:
             with (
                 _writer_gate(engine),
                 Session(engine, expire_on_commit=False) as session,
                 session.begin(),
             ):
-                return work(session)
+                result = work(session)
+                committing = True
+            return result
         except DBAPIError as exc:
-            if attempt == attempts or not is_retryable(exc):
+            if attempt == attempts or not (is_retryable(exc) or _stale(exc, attempt, committing)):
                 raise
             delay = min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5)
             log.debug("retrying unit of work after %s (attempt %d)", type(exc.orig), attempt)
@@ -170,8 +179,17 @@ def run_in_transaction(engine: Engine, work: Callable[[Session], T], *, attempts
 
 def read(engine: Engine, work: Callable[[Session], T]) -> T:
     """Run read-only ``work`` in one consistent snapshot."""
-    with Session(readonly_engine(engine), expire_on_commit=False) as session, session.begin():
-        return work(session)
+    for attempt in (1, 2):
+        try:
+            with (
+                Session(readonly_engine(engine), expire_on_commit=False) as session,
+                session.begin(),
+            ):
+                return work(session)
+        except DBAPIError as exc:
+            if not _stale(exc, attempt, committing=False):
+                raise
+    raise AssertionError("unreachable")
 
 
 # -- one statement, one round trip (PostgreSQL) -----------------------------------------------------
@@ -185,14 +203,19 @@ def call_autocommit(
     calls (SQLAlchemy's Connection and result objects cost three times the round trip, and its
     pool's checkout, reset and autocommit switches another third), prepared on first use. Errors
     are raised as SQLAlchemy's; deadlocks and serialization failures are retried like
-    ``run_in_transaction``.
+    ``run_in_transaction``, and so, once, is a connection the server dropped. The statement must
+    therefore be idempotent.
     """
     connections = _autocommit_connections(engine)
     for attempt in range(1, attempts + 1):
         answer = connections.call(sql, params)
         if not isinstance(answer, DBAPIError):
             return answer
-        if attempt == attempts or not is_retryable(answer):
+        # a connection the server dropped (a restart) is retried once on a fresh one: whether the
+        # statement ran is unknown, so only idempotent statements come here (the trade is, by its
+        # key: a second run replays the first)
+        stale = answer.connection_invalidated and attempt == 1
+        if attempt == attempts or not (is_retryable(answer) or stale):
             raise answer from answer.orig
         time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
     raise AssertionError("unreachable")

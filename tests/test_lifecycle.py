@@ -207,11 +207,11 @@ def test_a_failing_step_is_logged_and_the_loop_goes_on(game, monkeypatch, caplog
     calls = {"n": 0}
     real = engine_module.asset_manager.persist_ticks
 
-    def flaky(session, g):
+    def flaky(session, g, **kwargs):
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("transient")
-        return real(session, g)
+        return real(session, g, **kwargs)
 
     monkeypatch.setattr(engine_module.asset_manager, "persist_ticks", flaky)
     engine = MarketEngine(game)
