@@ -49,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -537,6 +538,7 @@ def probe(url: str, watch: TickWatch, seconds: float, abusers: list[Account],
     """/healthz every 50 ms and tick gaps for ``seconds`` while the abusers loop on ``path``."""
     stop = threading.Event()
     counts = {"ok": 0, "limited": 0, "other": 0}
+    others: Counter[int] = Counter()  # what "other" was, to say it
     lock = threading.Lock()
 
     def abuse(account: Account) -> None:
@@ -547,6 +549,8 @@ def probe(url: str, watch: TickWatch, seconds: float, abusers: list[Account],
             with lock:
                 key = "ok" if status == 200 else "limited" if status == 429 else "other"
                 counts[key] += 1
+                if key == "other":
+                    others[status] += 1
 
     threads = [threading.Thread(target=abuse, args=(a,), daemon=True) for a in abusers]
     for th in threads:
@@ -563,6 +567,8 @@ def probe(url: str, watch: TickWatch, seconds: float, abusers: list[Account],
     for th in threads:
         th.join(60)
     gaps = watch.gaps(started, ended)
+    if others:
+        say(f"bench/reads: the looping clients got {dict(others)} (status: count)")
     return {"health_p50": statistics.median(health), "health_p99": pct(health, 0.99),
             "gap_max": max(gaps), "gap_p99": pct(gaps, 0.99), **counts}  # fmt: skip
 

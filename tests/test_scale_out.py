@@ -325,7 +325,9 @@ def test_the_benchmark_smoke_run_starts_the_topology_and_reconciles(pg_database)
          "--smoke", "--workers", "2", "--postgres-url", admin],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    # every script says why it failed on a line naming itself: keep those whatever the length
+    reasons = "\n".join(line for line in result.stdout.splitlines() if "bench/" in line)
+    assert result.returncode == 0, reasons + "\n" + result.stdout[-4000:] + result.stderr[-3000:]
     assert "figure: fanout_delivered = 100.00" in result.stdout
     assert "checks passed" in result.stdout and "bench: ok" in result.stdout
 
