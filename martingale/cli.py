@@ -26,6 +26,13 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
 
 
+def _this_app() -> Flask:
+    """The app behind ``current_app``: what outlives this command's context (a server's threads)."""
+    # the proxy's own accessor, which Flask types current_app without
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app
+
+
 def _log_to_stderr() -> None:
     """Long-running commands report what the engine does; short ones keep their output clean."""
     logging.basicConfig(
@@ -41,8 +48,7 @@ def serve(host: str, port: int) -> None:
     """Upgrade the database, start the engine and serve the game (development server)."""
     _log_to_stderr()
     upgrade()
-    # the real app behind the proxy: the server's threads run outside this command's context
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = _this_app()
     engine = MarketEngine(current_game())
     if app.config["MARTINGALE_ENGINE"]:
         engine.start()
@@ -62,7 +68,7 @@ def engine_command() -> None:
     a write-only manager: this process serves no socket and never subscribes.
     """
     _log_to_stderr()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = _this_app()
     if not realtime.emit_only(app):
         logging.getLogger(__name__).warning(
             "no message queue (REDIS_URL): this engine's ticks reach no socket of another process"

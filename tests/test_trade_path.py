@@ -29,7 +29,7 @@ from martingale.game import Game, game_of
 from martingale.models import Holding, JournalEntry, Player, Posting, Trade
 from martingale.reconcile import reconcile
 from martingale.trade_store import TradeCall, run_trade
-from martingale.transaction_utils import _writer_gate, read, sqlite_writer
+from martingale.transaction_utils import read, sqlite_writer, writer_gate
 
 from .helpers import execute, make_config, new_asset, new_player, trade
 
@@ -305,7 +305,7 @@ def test_sqlite_jobs_queued_together_commit_together_and_fail_alone(game, backen
 
     before = writer.batches
     threads = [threading.Thread(target=job, args=(i,)) for i in range(3)]
-    with _writer_gate(game.database):  # hold the gate until all three are queued
+    with writer_gate(game.database):  # hold the gate until all three are queued
         for t in threads:
             t.start()
         deadline = time.monotonic() + 10
@@ -384,7 +384,7 @@ def test_a_trade_connection_lost_while_idle_is_retried_once_on_a_fresh_one(game,
     asset = new_asset(game)
     alice = new_player(game)
     trade(game, alice, "buy", asset.symbol, "1")
-    kept = transaction_utils._AUTOCOMMIT[game.database]._idle
+    kept = transaction_utils.autocommit._AUTOCOMMIT[game.database]._idle
     pids = [conn.info.backend_pid for conn, _ in kept]
     assert pids
     execute(game, "SELECT pg_terminate_backend(pid) FROM unnest(CAST(:p AS int[])) AS pid", p=pids)

@@ -38,6 +38,7 @@ def init_realtime(app: Flask) -> None:
         # no long-polling: its requests could reach a worker that does not hold the session
         transports=["websocket"],
     )
+    # Flask's documented way to wrap the WSGI app; its types declare wsgi_app a plain method
     app.wsgi_app = NoCompression(app.wsgi_app)  # type: ignore[method-assign]
     app.extensions[events.EXTENSION] = Connections()
     events.register(socketio)

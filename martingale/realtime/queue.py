@@ -24,7 +24,7 @@ DROP_ROOM = "martingale:disconnect_room"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "valkey://", "valkeys://")
 
 
-class RedisQueue(socketio.RedisManager):  # type: ignore[misc]
+class RedisQueue(socketio.RedisManager):
     """python-socketio's Redis manager plus ``disconnect_room`` across every process."""
 
     def disconnect_room(self, room: str, namespace: str) -> None:
