@@ -1,11 +1,13 @@
 -- wrk drives REST market orders: each request a fresh Idempotency-Key, players taken in turn.
 --
---   TRADES_OUT=<result file> TRADES_RUN=<run id> \
+--   TRADES_OUT=<result file> TRADES_RUN=<run id> [TRADES_DELAY_MS=<ms>] \
 --     wrk -t T -c C -d Ds --timeout 5s -s bench/trades.lua URL -- <players file> <T>
 --
 -- The players file has one line per player: "<access token> <symbol> <quantity>". Thread k of T
 -- takes every T-th player; each player alternates buy and sell of its quantity (bench/trades.py
 -- gives every player a stock first, so a sell that overtakes its buy still has units to sell).
+-- TRADES_DELAY_MS > 0 paces each connection: it waits that long before each request (wrk does not
+-- count the wait in the request's latency), so one player can be held inside its rate budget.
 -- done() writes the result file bench/trades.py reads: the status counts, wrk's latency figures,
 -- and the id of every confirmed (201) trade, which it then looks for in the books.
 
@@ -31,6 +33,13 @@ function init(args)
   end
   cursor, counter = 0, 0
   prefix = (os.getenv("TRADES_RUN") or "run") .. "-" .. tid .. "-"
+end
+
+local gap_ms = tonumber(os.getenv("TRADES_DELAY_MS") or "0") or 0
+if gap_ms > 0 then
+  function delay()
+    return gap_ms
+  end
 end
 
 function request()

@@ -1,16 +1,25 @@
 """REST and Socket.IO trades against a running server, each confirmed trade then found in the books.
 
     python bench/trades.py --url http://127.0.0.1:5000 [--database-url URL] [--smoke]
-    python bench/trades.py --start postgresql|sqlite [--workers N]      # starts its own server
+    python bench/trades.py --start postgresql|sqlite [--workers N] [--rate-limits on|off]
 
-1. Registers --players players over the API (the server needs RATELIMIT_ENABLED=false: they all
-   come from one address), gives each a stock of units of a long-lived asset.
+The server runs with its rate limits on, as production does: every trade spends its player's budget
+(rate_limits.TRADES, 50/s and 2,000/min per player), and the load is spread over enough players
+that no honest run reaches it (a 429 is counted and printed, never retried).
+
+1. Creates the players. With --database-url and the server's SECRET_KEY in the environment, directly
+   in the books through the app's own service (auth.register: the player, the grant, a login session
+   and its signed access token), so the 10-a-minute registration budget per address is not in the
+   way; otherwise over the API (the server then needs RATELIMIT_ENABLED=false). Each player gets a
+   stock of units of a long-lived asset by one REST buy.
 2. wrk (C; installed with apt-get when missing) drives REST buys and sells, one fresh
    Idempotency-Key each, at --connections connections for --duration seconds (bench/trades.lua):
    confirmed trades (201) per second, p50, p99 and the slowest request.
-3. One player's sequential trades (wrk, one connection): p50 and p99.
-4. Socket.IO closed loop (--socket-players players, trade by acknowledgement, on a lean
-   websocket client whose CPU time is printed) beside REST closed loop at the same concurrency.
+3. One player's sequential trades (wrk, one connection), paced at 40 a second (the player's
+   budget is 50): p50 and p99 of each request.
+4. Socket.IO closed loop (--socket-players lanes, each taking its turn through --lane-players
+   players' sockets, trade by acknowledgement, on a lean websocket client whose CPU time is printed)
+   beside REST closed loop at the same concurrency over the same players (wrk).
 5. References in the same run, unless --no-references: the server's /healthz through wrk, and
    pgbench TPC-B (8 clients) on a scratch PostgreSQL database when PostgreSQL is reachable.
 6. Checks: every 201 and every acknowledged socket trade names a distinct trade; with
@@ -20,9 +29,9 @@
 
 Figures print as ``figure: <name> = <value> (<unit>) [reference: ...]``. --start creates the
 database (PostgreSQL: martingale_bench_t, dropped first; SQLite: a temporary file), migrates it
-and runs gunicorn with gunicorn.conf.py, rate limits off; on PostgreSQL the engine runs as its own
-process (`flask engine`, as the Procfile's engine line), on SQLite inside the one web worker (as
-`make run`). The server's CPU per trade (user, system) is printed from /proc.
+and runs gunicorn with gunicorn.conf.py, rate limits on unless --rate-limits off; on PostgreSQL the
+engine runs as its own process (`flask engine`, as the Procfile's engine line), on SQLite inside
+the one web worker (as `make run`). The server's CPU per trade (user, system) is printed from /proc.
 """
 
 from __future__ import annotations
@@ -57,6 +66,7 @@ PG_ADMIN = os.environ.get(
 PASSWORD = "bench-password-1"
 QUANTITY = "0.5"  # per order; each player first buys STOCK of them
 STOCK = "20"
+SEQUENTIAL_GAP_MS = 25  # one player's sequential trades: 40 a second, inside its 50/s budget
 
 
 def figure(name: str, value: object, unit: str, reference: str = "") -> None:
@@ -104,8 +114,9 @@ class Server:
     """The Procfile's processes: web (gunicorn) and, on PostgreSQL, the engine as its own process
     (on SQLite, `make run`'s one process: the engine runs inside the web worker)."""
 
-    def __init__(self, backend: str, workers: int) -> None:
-        self.backend, self.workers = backend, workers
+    def __init__(self, backend: str, workers: int, rate_limits: bool) -> None:
+        self.backend, self.workers, self.rate_limits = backend, workers, rate_limits
+        self.secret_key = secrets.token_urlsafe(32)
         self.tmp = tempfile.TemporaryDirectory()
         self.proc: subprocess.Popen[bytes] | None = None
         self.engine: subprocess.Popen[bytes] | None = None
@@ -124,7 +135,8 @@ class Server:
         port = urlsplit(self.url).port
         inside = self.backend == "sqlite"
         env = dict(os.environ, DATABASE_URL=self.database_url, PORT=str(port), HOST="127.0.0.1",
-                   RATELIMIT_ENABLED="false", MARTINGALE_PASSWORD_HASH="scrypt:1024:8:1",
+                   RATELIMIT_ENABLED="true" if self.rate_limits else "false",
+                   SECRET_KEY=self.secret_key, MARTINGALE_PASSWORD_HASH="scrypt:1024:8:1",
                    MARTINGALE_ENGINE="on" if inside else "off",
                    WEB_CONCURRENCY=str(self.workers))  # fmt: skip
         env.pop("MARTINGALE_ASYNC_MODE", None)
@@ -147,8 +159,9 @@ class Server:
             try:
                 if requests.get(f"{self.url}/readyz", timeout=5).status_code == 200:
                     where = "inside the web worker" if inside else "in its own process"
+                    limits = "on" if self.rate_limits else "OFF"
                     note(f"server: gunicorn pid {self.proc.pid}, {self.workers} worker(s), "
-                         f"the engine {where}")  # fmt: skip
+                         f"the engine {where}, rate limits {limits}")  # fmt: skip
                     return
             except requests.RequestException:
                 pass
@@ -220,6 +233,8 @@ class Books:
 
 
 def register(url: str, n: int, tag: str) -> list[Player]:
+    """Players over the API: the server must run with RATELIMIT_ENABLED=false (one address)."""
+
     def one(i: int) -> Player:
         reply = requests.post(f"{url}/api/v1/auth/register", timeout=60,
                               json={"username": f"{tag}{i}", "password": PASSWORD})  # fmt: skip
@@ -230,6 +245,30 @@ def register(url: str, n: int, tag: str) -> list[Player]:
 
     with ThreadPoolExecutor(8) as pool:
         return list(pool.map(one, range(n)))
+
+
+def create_in_books(database_url: str, secret_key: str, n: int, tag: str) -> list[Player]:
+    """Players written straight into the books by the app's own registration service (player,
+    grant entry, login session) with an access token signed by the server's key: the server's
+    per-address registration budget stays on, and trades are then made over HTTP as any client's."""
+    sys.path.insert(0, str(ROOT))
+    from martingale import auth, create_app
+    from martingale.config import load_config
+    from martingale.game import game_of
+
+    config = load_config({"DATABASE_URL": database_url, "SECRET_KEY": secret_key,
+                          "MARTINGALE_ENGINE": "off",
+                          "MARTINGALE_PASSWORD_HASH": "scrypt:1024:8:1"})  # fmt: skip
+    game = game_of(create_app(config))
+    try:
+        players = []
+        for i in range(n):
+            login = auth.register(game, f"{tag}{i}", PASSWORD, auth.API)
+            assert login.access_token is not None
+            players.append(Player(login.principal.player_id, login.access_token))
+        return players
+    finally:
+        game.database.dispose()
 
 
 def pick_symbols(url: str, seconds: float, count: int) -> list[str]:
@@ -255,15 +294,23 @@ def post_trade(
                               "Idempotency-Key": secrets.token_hex(12)})  # fmt: skip
 
 
-def give_stock(url: str, players: list[Player], books: Books) -> None:
+def give_stock(url: str, players: list[Player], books: Books) -> str:
+    """Each player's stock of units, by one buy; answers what the replies say of rate limits."""
+    limited: list[str] = []
+
     def one(p: Player) -> None:
         reply = post_trade(requests.Session(), url, p, "buy", STOCK)
         if reply.status_code != 201:
             raise SystemExit(f"stock buy: {reply.status_code} {reply.text[:200]}")
         books.add(reply.json()["trade"]["id"], p.id)
+        if "X-RateLimit-Limit" in reply.headers:
+            limited.append(reply.headers["X-RateLimit-Limit"])
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, players))
+    if limited:
+        return f"rate limits on (trade replies carry X-RateLimit-Limit: {limited[0]})"
+    return "rate limits OFF (trade replies carry no X-RateLimit-* header)"
 
 
 # -- wrk ---------------------------------------------------------------------------------------
@@ -285,12 +332,14 @@ class WrkRun:
 
 
 def wrk(url: str, players: list[Player], connections: int, seconds: float, *, lua: bool = True,
-        path: str = "/api/v1/trades") -> WrkRun:  # fmt: skip
+        path: str = "/api/v1/trades", gap_ms: int = 0) -> WrkRun:  # fmt: skip
+    """``gap_ms``: each connection waits this long before each request (not timed)."""
     threads = max(1, min(2, connections))
     with tempfile.TemporaryDirectory() as tmp:
         roster, out = Path(tmp) / "players.txt", Path(tmp) / "out.txt"
         roster.write_text("".join(f"{p.token} {p.symbol} {QUANTITY}\n" for p in players))
-        env = dict(os.environ, TRADES_OUT=str(out), TRADES_RUN=secrets.token_hex(6))
+        env = dict(os.environ, TRADES_OUT=str(out), TRADES_RUN=secrets.token_hex(6),
+                   TRADES_DELAY_MS=str(gap_ms))  # fmt: skip
         command = [
             ensure_wrk(),
             f"-t{threads}",
@@ -347,6 +396,7 @@ def _parse_plain(stdout: str) -> WrkRun:
 class SocketClient:
     def __init__(self, player: Player) -> None:
         self.player = player
+        self.sent, self.prefix = 0, secrets.token_hex(6)
 
     async def connect(self, url: str) -> None:
         parts = urlsplit(url)
@@ -414,35 +464,44 @@ class SocketClient:
                 pass
         return count
 
-    async def trade_loop(
-        self, deadline: float, books: Books, lat: list[float], refused: Counter[str]
-    ) -> None:
-        n, prefix, p = 0, secrets.token_hex(6), self.player
-        while time.perf_counter() < deadline:
-            n += 1
-            side = "buy" if n % 2 else "sell"
-            started = time.perf_counter()
-            self.send(f'42{n}["trade",{{"symbol":"{p.symbol}","side":"{side}",'
-                      f'"quantity":"{QUANTITY}","idempotency_key":"{prefix}-{n}"}}]')  # fmt: skip
-            ack = f"43{n}["
-            while True:
-                message = await self.recv()
-                if message.startswith(ack):
-                    break
-            lat.append(time.perf_counter() - started)
-            body = json.loads(message[len(ack) - 1 :])[0]
-            if "trade" in body and not body["replayed"]:
-                books.add(body["trade"]["id"], p.id)
-            else:
-                refused[body.get("error", {}).get("code", "replayed")] += 1
+    async def trade(self, books: Books, lat: list[float], refused: Counter[str]) -> None:
+        """One trade by acknowledgement: the next order of this player, alternately buy and sell."""
+        self.sent += 1
+        n, p = self.sent, self.player
+        side = "buy" if n % 2 else "sell"
+        started = time.perf_counter()
+        self.send(f'42{n}["trade",{{"symbol":"{p.symbol}","side":"{side}",'
+                  f'"quantity":"{QUANTITY}","idempotency_key":"{self.prefix}-{n}"}}]')  # fmt: skip
+        ack = f"43{n}["
+        while True:
+            message = await self.recv()
+            if message.startswith(ack):
+                break
+        lat.append(time.perf_counter() - started)
+        body = json.loads(message[len(ack) - 1 :])[0]
+        if "trade" in body and not body["replayed"]:
+            books.add(body["trade"]["id"], p.id)
+        else:
+            refused[body.get("error", {}).get("code", "replayed")] += 1
 
     async def close(self) -> None:
         self.writer.close()
 
 
 def socket_closed_loop(
-    url: str, players: list[Player], seconds: float, books: Books
+    url: str, players: list[Player], lanes: int, seconds: float, books: Books
 ) -> dict[str, float]:
+    """``lanes`` trades in flight at any time; each lane takes its players' sockets in turn, so a
+    player's own rate stays a fraction of its budget."""
+
+    async def lane(
+        clients: list[SocketClient], deadline: float, lat: list[float], refused: Counter[str]
+    ) -> None:
+        turn = 0
+        while time.perf_counter() < deadline:
+            await clients[turn % len(clients)].trade(books, lat, refused)
+            turn += 1
+
     async def run() -> dict[str, float]:
         clients = [SocketClient(p) for p in players]
         await asyncio.gather(*(c.connect(url) for c in clients))
@@ -450,7 +509,9 @@ def socket_closed_loop(
         refused: Counter[str] = Counter()
         cpu, started = time.process_time(), time.perf_counter()
         deadline = started + seconds
-        await asyncio.gather(*(c.trade_loop(deadline, books, lat, refused) for c in clients))
+        await asyncio.gather(
+            *(lane(clients[k::lanes], deadline, lat, refused) for k in range(lanes))
+        )
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         for c in clients:
             await c.close()
@@ -458,7 +519,8 @@ def socket_closed_loop(
         ok = len(lat) - sum(refused.values())
         return {"rate": ok / wall, "p50": lat[len(lat) // 2] * 1000,
                 "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000,
-                "client_cpu": cpu / wall, "refused": sum(refused.values())}  # fmt: skip
+                "client_cpu": cpu / wall, "refused": sum(refused.values()),
+                "why": ", ".join(f"{k} {v}" for k, v in refused.most_common())}  # fmt: skip
 
     return asyncio.run(run())
 
@@ -598,7 +660,25 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=15)
     parser.add_argument("--players", type=int, default=64)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--socket-players", type=int, default=8)
+    parser.add_argument(
+        "--socket-players",
+        type=int,
+        default=8,
+        help="closed loops: trades in flight (Socket.IO lanes, wrk connections)",
+    )
+    parser.add_argument(
+        "--lane-players",
+        type=int,
+        default=8,
+        help="closed loops: players each lane takes in turn (keeps each player "
+        "well inside its 50/s budget)",
+    )
+    parser.add_argument(
+        "--rate-limits",
+        choices=["on", "off"],
+        default="on",
+        help="--start: the server's rate limits (on, as in production)",
+    )
     parser.add_argument("--no-references", action="store_true")
     parser.add_argument("--only", choices=["rest"], help="only the 64-connection REST run")
     args = parser.parse_args()
@@ -606,7 +686,7 @@ def main() -> int:
         args.duration = 3
     if not args.url and not args.start:
         parser.error("give --url (a running server) or --start postgresql|sqlite")
-    server = Server(args.start, args.workers) if args.start else None
+    server = Server(args.start, args.workers, args.rate_limits == "on") if args.start else None
     try:
         if server:
             server.start()
@@ -625,11 +705,21 @@ def run(args: argparse.Namespace, server: Server | None) -> int:
     books = Books()
     tag = f"b{secrets.token_hex(3)}_"
     symbols = pick_symbols(url, seconds * 6 + 60, 4)
-    players = register(url, args.players + 1 + args.socket_players, tag)
+    count = args.players + 1 + args.socket_players * args.lane_players
+    secret = server.secret_key if server else os.environ.get("SECRET_KEY")
+    if args.database_url and secret:
+        players = create_in_books(args.database_url, secret, count, tag)
+        note(f"{count} players created in the books (auth.register), trading over HTTP")
+    else:
+        players = register(url, count, tag)
+        note(f"{count} players registered over the API (no --database-url or SECRET_KEY: the "
+             "server must run with rate limits off)")  # fmt: skip
     for i, p in enumerate(players):
         p.symbol = symbols[i % len(symbols)]
     crowd, solo, pack = players[: args.players], players[args.players], players[args.players + 1 :]
-    give_stock(url, players, books)
+    lanes = args.socket_players
+    limits = give_stock(url, players, books)
+    note(limits)
     lost = 0
 
     cpu = server.cpu_seconds() if server else (0.0, 0.0)
@@ -642,36 +732,43 @@ def run(args: argparse.Namespace, server: Server | None) -> int:
                f"web processes, main run: user {user / n * 1e6:.0f}, system {system / n * 1e6:.0f}")  # fmt: skip
     others = {k: v for k, v in main_run.statuses.items() if k != 201}
     figure(f"rest_trades_{args.connections}", f"{main_run.confirmed_per_s:.0f}", "confirmed trades/s",
-           f"{main_run.statuses[201]} in {main_run.seconds:.1f} s; other replies {dict(others)}; {load()}")  # fmt: skip
+           f"{main_run.statuses[201]} in {main_run.seconds:.1f} s, {args.players} players; other "
+           f"replies {dict(others)}; {limits.split(' (')[0]}; {load()}")  # fmt: skip
     figure(f"rest_p50_{args.connections}", f"{main_run.p50_ms:.1f}", "ms")
     figure(f"rest_p99_{args.connections}", f"{main_run.p99_ms:.1f}", "ms")
     figure(f"rest_max_{args.connections}", f"{main_run.max_ms:.1f}", "ms",
            "no request may wait past 1 s while others are answered")  # fmt: skip
     if args.only != "rest":
-        seq = wrk(url, [solo], 1, min(seconds, 10))
+        seq = wrk(url, [solo], 1, min(seconds, 10), gap_ms=SEQUENTIAL_GAP_MS)
         lost += books.add_run(seq)
+        others = {k: v for k, v in seq.statuses.items() if k != 201}
         figure(
             "rest_sequential_p50",
             f"{seq.p50_ms:.2f}",
             "ms",
-            f"{seq.statuses[201]} trades, one player",
+            f"{seq.statuses[201]} trades, one player, one every {SEQUENTIAL_GAP_MS} ms; "
+            f"other replies {dict(others)}",
         )
         figure("rest_sequential_p99", f"{seq.p99_ms:.2f}", "ms")
 
-        sock = socket_closed_loop(url, pack, seconds, books)
-        rest = wrk(url, pack, len(pack), seconds)
+        sock = socket_closed_loop(url, pack, lanes, seconds, books)
+        rest = wrk(url, pack, lanes, seconds)
         lost += books.add_run(rest)
-        n = len(pack)
+        n, who = lanes, f"{lanes} in flight over {len(pack)} players"
+        refused = f", refused: {sock['why']}" if sock["refused"] else ""
         figure(f"socketio_trades_{n}", f"{sock['rate']:.0f}", "acknowledged trades/s",
-               f"closed loop, {n} players, p50 {sock['p50']:.1f} ms, p99 {sock['p99']:.1f} ms, "
-               f"client CPU {sock['client_cpu'] * 100:.0f}% of a core, {sock['refused']:.0f} refused")  # fmt: skip
+               f"closed loop, {who}, p50 {sock['p50']:.1f} ms, p99 {sock['p99']:.1f} ms, "
+               f"client CPU {sock['client_cpu'] * 100:.0f}% of a core, {sock['refused']:.0f} refused"
+               f"{refused}")  # fmt: skip
+        others = {k: v for k, v in rest.statuses.items() if k != 201}
         figure(f"rest_trades_{n}", f"{rest.confirmed_per_s:.0f}", "confirmed trades/s",
-               f"closed loop (wrk), {n} players, p50 {rest.p50_ms:.1f} ms, p99 {rest.p99_ms:.1f} ms")  # fmt: skip
+               f"closed loop (wrk), {who}, p50 {rest.p50_ms:.1f} ms, p99 {rest.p99_ms:.1f} ms; "
+               f"other replies {dict(others)}")  # fmt: skip
         with Listeners(url, pack):
-            heard = wrk(url, pack, len(pack), seconds)
+            heard = wrk(url, pack, lanes, seconds)
         lost += books.add_run(heard)
         figure(f"rest_trades_{n}_listening", f"{heard.confirmed_per_s:.0f}", "confirmed trades/s",
-               f"the same while the {n} players' sockets listen (tape and portfolio pushes)")  # fmt: skip
+               f"the same while the {len(pack)} players' sockets listen (tape and portfolio pushes)")  # fmt: skip
         figure("socketio_vs_rest", f"{sock['rate'] / max(1.0, rest.confirmed_per_s) * 100:.0f}",
                "% of REST", f"{sock['rate'] / max(1.0, heard.confirmed_per_s) * 100:.0f}% of REST "
                "with the same sockets listening")  # fmt: skip
