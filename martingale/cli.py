@@ -1,10 +1,12 @@
-"""Flask CLI commands: serve, engine, reconcile, verify, simulate (plus Flask-Migrate's ``db``)."""
+"""Flask CLI commands: serve, engine, reconcile, verify, simulate, backup, restore (plus
+Flask-Migrate's ``db``)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -13,6 +15,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from . import realtime
+from .backup import BackupError, backup, restore
 from .engine import MarketEngine
 from .errors import MartingaleError
 from .game import current_game
@@ -22,7 +25,15 @@ from .reconcile import format_report, reconcile
 
 
 def register(app: Flask) -> None:
-    for command in (serve, engine_command, reconcile_command, verify_command, simulate_command):
+    for command in (
+        serve,
+        engine_command,
+        reconcile_command,
+        verify_command,
+        simulate_command,
+        backup_command,
+        restore_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -85,6 +96,36 @@ def engine_command() -> None:
 def reconcile_command() -> None:
     """Check every invariant of the books; exit 1 with a report if any fails."""
     checks = reconcile(current_game().database)
+    click.echo(format_report(checks))
+    if not all(c.ok for c in checks):
+        sys.exit(1)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the books into PATH (PostgreSQL: pg_dump custom format; SQLite: online backup)."""
+    try:
+        copy = backup(current_game().database, path)
+    except BackupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"backup {copy.path}: {copy.bytes:,} bytes in {copy.seconds:.2f} s")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Drop the books already in the target database.")
+@with_appcontext
+def restore_command(path: Path, replace: bool) -> None:
+    """Load the backup PATH into DATABASE_URL (stop web and engine first), then reconcile."""
+    try:
+        copy, checks = restore(current_game().database, path, replace=replace)
+    except BackupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"restored {copy.path} ({copy.bytes:,} bytes) in {copy.seconds:.2f} s")
     click.echo(format_report(checks))
     if not all(c.ok for c in checks):
         sys.exit(1)
