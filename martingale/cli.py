@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -22,6 +23,7 @@ from .game import current_game
 from .money import price as fmt_price
 from .proofs import verify_asset
 from .reconcile import format_report, reconcile
+from .retention import compact_ticks
 
 
 def register(app: Flask) -> None:
@@ -33,6 +35,7 @@ def register(app: Flask) -> None:
         simulate_command,
         backup_command,
         restore_command,
+        compact_ticks_command,
     ):
         app.cli.add_command(command)
 
@@ -129,6 +132,23 @@ def restore_command(path: Path, replace: bool) -> None:
     click.echo(format_report(checks))
     if not all(c.ok for c in checks):
         sys.exit(1)
+
+
+@click.command("compact-ticks")
+@click.option(
+    "--older-than-days",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Settled this long ago or more (default: MARTINGALE_TICK_RETENTION_DAYS).",
+)
+@with_appcontext
+def compact_ticks_command(older_than_days: float | None) -> None:
+    """Drop stored ticks of long-settled assets (their history is recomputed from the seed)."""
+    days = older_than_days
+    if days is None:
+        days = float(current_app.config["MARTINGALE_TICK_RETENTION_DAYS"])
+    done = compact_ticks(current_game(), timedelta(days=days))
+    click.echo(f"compacted {done.assets} settled assets: {done.ticks_dropped:,} ticks dropped")
 
 
 @click.command("verify")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import Engine, text
@@ -16,7 +14,6 @@ from martingale.backup import BackupError, backup, restore
 from martingale.engine import MarketEngine
 from martingale.game import Game, game_of
 
-from .conftest import PG_URL
 from .helpers import execute, make_config, new_asset, new_player, trade
 
 # what the books are, row by row: a restore that loses or doubles anything changes one of these
@@ -56,17 +53,11 @@ def play(game: Game) -> None:
 
 
 @pytest.fixture
-def fresh_url(backend: str, tmp_path: Path) -> Iterator[str]:
+def fresh_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """A database with nothing in it, as an operator creates for a restore."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    name = f"martingale_test_restore_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return f"sqlite:///{tmp_path / 'restored.db'}"
+    return str(request.getfixturevalue("empty_pg_database"))
 
 
 @pytest.fixture

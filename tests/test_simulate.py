@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import psycopg
 import pytest
 
 from martingale.simulate import simulate
 
-from .conftest import PG_URL
-
 
 @pytest.fixture
-def simulation_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+def simulation_url(backend: str, request: pytest.FixtureRequest) -> str | None:
     if backend == "sqlite":
-        yield None  # simulate's own temporary file
-        return
-    request.getfixturevalue("pg_database")  # skips (or fails under CI) when PostgreSQL is absent
-    name = f"martingale_test_sim_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return None  # simulate's own temporary file
+    return str(request.getfixturevalue("empty_pg_database"))
 
 
 def test_a_simulated_quarter_hour_reconciles_and_sums_in_integer_atoms(simulation_url):
