@@ -20,7 +20,9 @@ from .backup import BackupError, backup, restore
 from .engine import MarketEngine
 from .errors import MartingaleError
 from .game import current_game
+from .maintenance import EngineRunning, live_assets, refill, settle_due
 from .money import price as fmt_price
+from .money import qty as fmt_quantity
 from .proofs import verify_asset
 from .reconcile import format_report, reconcile
 from .retention import compact_ticks
@@ -36,6 +38,9 @@ def register(app: Flask) -> None:
         backup_command,
         restore_command,
         compact_ticks_command,
+        assets_command,
+        settle_due_command,
+        refill_pool_command,
     ):
         app.cli.add_command(command)
 
@@ -149,6 +154,53 @@ def compact_ticks_command(older_than_days: float | None) -> None:
         days = float(current_app.config["MARTINGALE_TICK_RETENTION_DAYS"])
     done = compact_ticks(current_game(), timedelta(days=days))
     click.echo(f"compacted {done.assets} settled assets: {done.ticks_dropped:,} ticks dropped")
+
+
+@click.command("assets")
+@with_appcontext
+def assets_command() -> None:
+    """List the live assets: price, expiry, holders and units held (open interest)."""
+    now = current_game().clock.now()
+    rows = live_assets(current_game())
+    click.echo(
+        f"{'id':>8} symbol {'price':>16} {'expires in':>10} {'holders':>7} {'units held':>18}"
+    )
+    for row in rows:
+        left = (row.expires_at - now).total_seconds()
+        expiry = "DUE" if row.due else f"{left:.0f} s"
+        click.echo(f"{row.id:>8} {row.symbol:<6} {fmt_price(row.price):>16} {expiry:>10} "
+                   f"{row.holders:>7} {fmt_quantity(row.open_units):>18}")  # fmt: skip
+    due = sum(r.due for r in rows)
+    click.echo(f"{len(rows)} live assets, {due} due for settlement")
+
+
+@click.command("settle-due")
+@with_appcontext
+def settle_due_command() -> None:
+    """Settle every due asset and refill the pool, as the engine (only while no engine leads)."""
+    realtime.emit_only(_this_app())  # the settlements' pushes reach the web workers' sockets
+    try:
+        report = settle_due(current_game())
+    except EngineRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for s in report.settled:
+        click.echo(f"settled {s.symbol} at tick {s.final_tick} for {fmt_price(s.final_price)}: "
+                   f"{s.holders} holders")  # fmt: skip
+    click.echo(f"{len(report.settled)} assets settled, {len(report.born)} born")
+
+
+@click.command("refill-pool")
+@with_appcontext
+def refill_pool_command() -> None:
+    """Fill the pool of live assets up to MARTINGALE_POOL_SIZE (only while no engine leads)."""
+    realtime.emit_only(_this_app())
+    try:
+        born = refill(current_game())
+    except EngineRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"{len(born)} assets born: {' '.join(a.symbol for a in born) or '(pool full)'}")
 
 
 @click.command("verify")
