@@ -20,6 +20,7 @@ from .backup import BackupError, backup, restore
 from .engine import MarketEngine
 from .errors import MartingaleError
 from .game import current_game
+from .logs import configure_logging
 from .maintenance import EngineRunning, live_assets, refill, settle_due
 from .money import price as fmt_price
 from .money import qty as fmt_quantity
@@ -53,10 +54,9 @@ def _this_app() -> Flask:
 
 
 def _log_to_stderr() -> None:
-    """Long-running commands report what the engine does; short ones keep their output clean."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    """Commands that act as the engine report what it does (JSON lines, logs.py); read-only ones
+    keep their output clean."""
+    configure_logging()
 
 
 @click.command("serve")
@@ -178,6 +178,7 @@ def assets_command() -> None:
 @with_appcontext
 def settle_due_command() -> None:
     """Settle every due asset and refill the pool, as the engine (only while no engine leads)."""
+    _log_to_stderr()
     realtime.emit_only(_this_app())  # the settlements' pushes reach the web workers' sockets
     try:
         report = settle_due(current_game())
@@ -194,6 +195,7 @@ def settle_due_command() -> None:
 @with_appcontext
 def refill_pool_command() -> None:
     """Fill the pool of live assets up to MARTINGALE_POOL_SIZE (only while no engine leads)."""
+    _log_to_stderr()
     realtime.emit_only(_this_app())
     try:
         born = refill(current_game())

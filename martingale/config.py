@@ -24,6 +24,8 @@ DEFAULTS: dict[str, str] = {
     "MARTINGALE_WORTHLESS_PRICE": "0.01",
     "MARTINGALE_EXCLUDED_SYMBOLS": "",
     "MARTINGALE_ENGINE": "on",
+    # one JSON line per request (logs.py); empty: off
+    "MARTINGALE_ACCESS_LOG": "-",
     # settled assets' stored ticks older than this are dropped by `flask compact-ticks`
     "MARTINGALE_TICK_RETENTION_DAYS": "7",
     "MARTINGALE_ENV": "development",
@@ -104,6 +106,7 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         "MARTINGALE_TICK_RETENTION_DAYS": _decimal(
             "MARTINGALE_TICK_RETENTION_DAYS", env["MARTINGALE_TICK_RETENTION_DAYS"]
         ),
+        "MARTINGALE_ACCESS_LOG": env["MARTINGALE_ACCESS_LOG"],
         "TESTING": False,
         "MARTINGALE_ENV": env["MARTINGALE_ENV"].lower(),
         "MARTINGALE_PASSWORD_HASH": env["MARTINGALE_PASSWORD_HASH"],
