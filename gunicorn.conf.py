@@ -14,7 +14,9 @@ import json
 import logging
 import os
 import sys
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 _OFF = ("off", "0", "false", "no")
 
@@ -51,6 +53,27 @@ if os.environ.get("MARTINGALE_LOG_FORMAT", "json").lower() != "text":
             "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
         },
     }
+
+# prometheus_client's multiprocess mode: each worker writes its metrics to files in this directory
+# and any worker's /metrics sums them. Set before a worker imports the library (after the fork).
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="martingale-metrics-"))
+
+
+def on_starting(server):
+    """A directory kept from an earlier run holds dead processes' series: start without them (a
+    live engine sharing the directory keeps its own)."""
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*_*.db"):
+        pid = stale.stem.rsplit("_", 1)[1]
+        if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+            stale.unlink()
+
+
+def child_exit(server, worker):
+    """A dead worker's gauges leave the sum (its counters stay: they happened)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
 
 _queue = os.environ.get("MARTINGALE_MESSAGE_QUEUE") or os.environ.get("REDIS_URL")
 _engine_inside = os.environ.get("MARTINGALE_ENGINE", "on").lower() not in _OFF

@@ -26,6 +26,8 @@ DEFAULTS: dict[str, str] = {
     "MARTINGALE_ENGINE": "on",
     # one JSON line per request (logs.py); empty: off
     "MARTINGALE_ACCESS_LOG": "-",
+    # /metrics answers only `Authorization: Bearer <this>`; empty: no /metrics at all
+    "MARTINGALE_METRICS_TOKEN": "",
     # settled assets' stored ticks older than this are dropped by `flask compact-ticks`
     "MARTINGALE_TICK_RETENTION_DAYS": "7",
     "MARTINGALE_ENV": "development",
@@ -107,6 +109,7 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
             "MARTINGALE_TICK_RETENTION_DAYS", env["MARTINGALE_TICK_RETENTION_DAYS"]
         ),
         "MARTINGALE_ACCESS_LOG": env["MARTINGALE_ACCESS_LOG"],
+        "MARTINGALE_METRICS_TOKEN": env["MARTINGALE_METRICS_TOKEN"],
         "TESTING": False,
         "MARTINGALE_ENV": env["MARTINGALE_ENV"].lower(),
         "MARTINGALE_PASSWORD_HASH": env["MARTINGALE_PASSWORD_HASH"],

@@ -38,6 +38,7 @@ from . import asset_manager, leaderboard
 from .asset_manager import TickState
 from .clock import iso
 from .game import Game
+from .metrics import metrics
 from .models import Asset, EngineBeat
 from .money import price
 from .settlement import SettlementReport, settle_asset
@@ -242,8 +243,13 @@ class MarketEngine:
         seq, state, symbols = run_in_transaction(game.database, advance)
         report.ticks = state.latest
         for asset_id in state.due:
+            started = time.perf_counter()
             settled = settle_asset(game, asset_id, fence=self.fence)
             if settled is not None:
+                m = metrics()
+                m.settlement_seconds.observe(time.perf_counter() - started)
+                m.settlements.inc()
+                m.settled_holdings.inc(settled.holders)
                 report.settled.append(settled)
                 log.info("asset settled", extra={"fields": {
                     "event": "settlement", "asset_id": settled.asset_id, "symbol": settled.symbol,
@@ -348,15 +354,25 @@ class MarketEngine:
                 )
                 return
             try:
-                started = time.perf_counter()
+                started, due = time.perf_counter(), self._tick_due()
                 self.step()
-                self._summarise(time.perf_counter() - started)
+                took = time.perf_counter() - started
+                self._summarise(took)
+                m = metrics()
+                m.engine_step_seconds.observe(took)
+                m.tick_lag_seconds.observe(max(0.0, self.game.clock.now().timestamp() - due))
             except LostLeadership:
                 log.warning("engine %s was superseded (term %d); standing by", self.holder, term)
                 return
             except Exception:
                 log.exception("engine step failed; retrying next tick")
             self._wait_for_next_tick()
+
+    def _tick_due(self) -> float:
+        """When the tick this step publishes was due (its boundary of wall time), epoch seconds."""
+        period = self.game.settings.tick_us / 1_000_000
+        now = self.game.clock.now().timestamp()
+        return now - now % period
 
     def _summarise(self, seconds: float) -> None:
         """One log line per minute of steps: how long they took (a slow step delays the tick)."""
