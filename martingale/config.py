@@ -28,6 +28,8 @@ DEFAULTS: dict[str, str] = {
     "MARTINGALE_ACCESS_LOG": "-",
     # /metrics answers only `Authorization: Bearer <this>`; empty: no /metrics at all
     "MARTINGALE_METRICS_TOKEN": "",
+    # opt-in error reports (error_reporting.py): no bodies, cookies, credentials or locals sent
+    "SENTRY_DSN": "",
     # settled assets' stored ticks older than this are dropped by `flask compact-ticks`
     "MARTINGALE_TICK_RETENTION_DAYS": "7",
     "MARTINGALE_ENV": "development",
@@ -110,6 +112,7 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         ),
         "MARTINGALE_ACCESS_LOG": env["MARTINGALE_ACCESS_LOG"],
         "MARTINGALE_METRICS_TOKEN": env["MARTINGALE_METRICS_TOKEN"],
+        "SENTRY_DSN": env["SENTRY_DSN"],
         "TESTING": False,
         "MARTINGALE_ENV": env["MARTINGALE_ENV"].lower(),
         "MARTINGALE_PASSWORD_HASH": env["MARTINGALE_PASSWORD_HASH"],
