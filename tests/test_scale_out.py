@@ -168,16 +168,22 @@ def a_live_symbol(url: str) -> str:
     return found[0]
 
 
-def test_the_procfile_topology_ticks_every_workers_sockets(topology, listeners):
-    """release, engine and web (2 workers): every socket gets each tick, through Redis."""
+def two_workers_with_sockets(topology, listeners, at_least: int) -> tuple[str, list[Listener]]:
+    """release, engine and web with 2 workers; sockets opened until both workers hold some."""
     migrate(topology.env, topology.logs)
     topology.engine()
     url = topology.web("web", workers=2)
-    socks = [listeners(url) for _ in range(12)]
+    socks = [listeners(url) for _ in range(at_least)]
     # each worker subscribes to the channel when its first socket connects: 2 means both hold
     # sockets, and the engine (a write-only publisher) is not among the subscribers
     while redis_call(topology.redis_url, "PUBSUB", "NUMSUB", CHANNEL)[1] < 2 and len(socks) < 60:
         socks.append(listeners(url))
+    return url, socks
+
+
+def test_the_procfile_topology_ticks_every_workers_sockets(topology, listeners):
+    """release, engine and web (2 workers): every socket gets each tick, through Redis."""
+    url, socks = two_workers_with_sockets(topology, listeners, 12)
     assert redis_call(topology.redis_url, "PUBSUB", "NUMSUB", CHANNEL)[1] == 2
 
     wait_for(lambda: all(len(s.named("prices")) >= 3 for s in socks), 30, "three ticks each")
@@ -199,12 +205,7 @@ def test_metrics_add_up_every_process_whichever_worker_answers(topology, listene
     shared = tmp_path / "metrics"
     shared.mkdir()
     topology.env.update(MARTINGALE_METRICS_TOKEN=token, PROMETHEUS_MULTIPROC_DIR=str(shared))
-    migrate(topology.env, topology.logs)
-    topology.engine()
-    url = topology.web("web", workers=2)
-    socks = [listeners(url) for _ in range(8)]
-    while redis_call(topology.redis_url, "PUBSUB", "NUMSUB", CHANNEL)[1] < 2 and len(socks) < 60:
-        socks.append(listeners(url))
+    url, socks = two_workers_with_sockets(topology, listeners, 8)
     wait_for(lambda: all(s.named("prices") for s in socks), 30, "a tick on every socket")
     wait_for(lambda: any(m["prices"] for m in socks[0].named("prices")), 30, "a price")
     symbol = next(iter(next(m for m in socks[0].named("prices") if m["prices"])["prices"]))
