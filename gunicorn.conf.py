@@ -10,8 +10,13 @@ imports nothing from the app: the gevent worker must monkey-patch before the app
 The worker class follows MARTINGALE_ASYNC_MODE (docs/decisions/0004-async-mode.md).
 """
 
+import json
+import logging
 import os
 import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
 
 _OFF = ("off", "0", "false", "no")
 
@@ -23,7 +28,52 @@ threads = 1 if _mode == "gevent" else 64
 worker_connections = 10000  # open sockets per gevent worker: listeners stay connected
 timeout = 60
 graceful_timeout = 20
-accesslog = os.environ.get("MARTINGALE_ACCESS_LOG", "-") or None
+# the app writes one JSON line per request itself, with its request id (martingale/logs.py)
+accesslog = None
+
+
+class _JsonLines(logging.Formatter):
+    """gunicorn's own lines in the app's JSON shape (martingale/logs.py cannot be imported here)."""
+
+    def format(self, record):
+        ts = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        line = {"ts": ts, "level": record.levelname.lower(), "logger": record.name,
+                "msg": record.getMessage()}  # fmt: skip
+        return json.dumps(line, separators=(",", ":"))
+
+
+if os.environ.get("MARTINGALE_LOG_FORMAT", "json").lower() != "text":
+    logconfig_dict = {
+        "formatters": {"generic": {"()": _JsonLines}},
+        # the root logger belongs to the app (logs.configure_logging in each worker); gunicorn's
+        # access lines would repeat the app's own request lines
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+        },
+    }
+
+# prometheus_client's multiprocess mode: each worker writes its metrics to files in this directory
+# and any worker's /metrics sums them. Set before a worker imports the library (after the fork).
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="martingale-metrics-"))
+
+
+def on_starting(server):
+    """A directory kept from an earlier run holds dead processes' series: start without them (a
+    live engine sharing the directory keeps its own)."""
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*_*.db"):
+        pid = stale.stem.rsplit("_", 1)[1]
+        if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+            stale.unlink()
+
+
+def child_exit(server, worker):
+    """A dead worker's gauges leave the sum (its counters stay: they happened)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
 
 _queue = os.environ.get("MARTINGALE_MESSAGE_QUEUE") or os.environ.get("REDIS_URL")
 _engine_inside = os.environ.get("MARTINGALE_ENGINE", "on").lower() not in _OFF
@@ -46,9 +96,13 @@ if workers > 1 and _engine_inside:
 
 
 def post_worker_init(worker):
-    """With one worker and MARTINGALE_ENGINE on, start the market engine in it, after the fork."""
+    """JSON logs in the worker; with one worker and MARTINGALE_ENGINE on, the market engine too,
+    started after the fork."""
     from martingale.engine import MarketEngine
     from martingale.game import game_of
+    from martingale.logs import configure_logging
+
+    configure_logging()
 
     app = worker.wsgi
     if app.config["MARTINGALE_ENGINE"]:

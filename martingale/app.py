@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from . import api, cli, http_errors, realtime, security, web
+from . import api, cli, error_reporting, http_errors, logs, metrics, realtime, security, web
 from .clock import SystemClock
 from .config import ConfigError, load_config
 from .extensions import db, migrate
@@ -39,6 +39,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings=GameSettings.from_config(app.config),
         clock=app.config.get("MARTINGALE_CLOCK") or SystemClock(),
     )
+    error_reporting.init_error_reporting(app)
+    logs.init_request_log(app)
+    metrics.init_metrics(app)
     security.init_security(app)
     http_errors.init_error_handlers(app)
     app.register_blueprint(web.bp)

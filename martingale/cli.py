@@ -1,10 +1,13 @@
-"""Flask CLI commands: serve, engine, reconcile, verify, simulate (plus Flask-Migrate's ``db``)."""
+"""Flask CLI commands: serve, engine, reconcile, verify, simulate, backup, restore (plus
+Flask-Migrate's ``db``)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -13,16 +16,33 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from . import realtime
+from .backup import BackupError, backup, restore
 from .engine import MarketEngine
 from .errors import MartingaleError
 from .game import current_game
+from .logs import configure_logging
+from .maintenance import EngineRunning, live_assets, refill, settle_due
 from .money import price as fmt_price
+from .money import qty as fmt_quantity
 from .proofs import verify_asset
 from .reconcile import format_report, reconcile
+from .retention import compact_ticks
 
 
 def register(app: Flask) -> None:
-    for command in (serve, engine_command, reconcile_command, verify_command, simulate_command):
+    for command in (
+        serve,
+        engine_command,
+        reconcile_command,
+        verify_command,
+        simulate_command,
+        backup_command,
+        restore_command,
+        compact_ticks_command,
+        assets_command,
+        settle_due_command,
+        refill_pool_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -34,10 +54,9 @@ def _this_app() -> Flask:
 
 
 def _log_to_stderr() -> None:
-    """Long-running commands report what the engine does; short ones keep their output clean."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    """Commands that act as the engine report what it does (JSON lines, logs.py); read-only ones
+    keep their output clean."""
+    configure_logging()
 
 
 @click.command("serve")
@@ -88,6 +107,102 @@ def reconcile_command() -> None:
     click.echo(format_report(checks))
     if not all(c.ok for c in checks):
         sys.exit(1)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the books into PATH (PostgreSQL: pg_dump custom format; SQLite: online backup)."""
+    try:
+        copy = backup(current_game().database, path)
+    except BackupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"backup {copy.path}: {copy.bytes:,} bytes in {copy.seconds:.2f} s")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Drop the books already in the target database.")
+@with_appcontext
+def restore_command(path: Path, replace: bool) -> None:
+    """Load the backup PATH into DATABASE_URL (stop web and engine first), then reconcile."""
+    try:
+        copy, checks = restore(current_game().database, path, replace=replace)
+    except BackupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"restored {copy.path} ({copy.bytes:,} bytes) in {copy.seconds:.2f} s")
+    click.echo(format_report(checks))
+    if not all(c.ok for c in checks):
+        sys.exit(1)
+
+
+@click.command("compact-ticks")
+@click.option(
+    "--older-than-days",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Settled this long ago or more (default: MARTINGALE_TICK_RETENTION_DAYS).",
+)
+@with_appcontext
+def compact_ticks_command(older_than_days: float | None) -> None:
+    """Drop stored ticks of long-settled assets (their history is recomputed from the seed)."""
+    days = older_than_days
+    if days is None:
+        days = float(current_app.config["MARTINGALE_TICK_RETENTION_DAYS"])
+    done = compact_ticks(current_game(), timedelta(days=days))
+    click.echo(f"compacted {done.assets} settled assets: {done.ticks_dropped:,} ticks dropped")
+
+
+@click.command("assets")
+@with_appcontext
+def assets_command() -> None:
+    """List the live assets: price, expiry, holders and units held (open interest)."""
+    now = current_game().clock.now()
+    rows = live_assets(current_game())
+    click.echo(
+        f"{'id':>8} symbol {'price':>16} {'expires in':>10} {'holders':>7} {'units held':>18}"
+    )
+    for row in rows:
+        left = (row.expires_at - now).total_seconds()
+        expiry = "DUE" if row.due else f"{left:.0f} s"
+        click.echo(f"{row.id:>8} {row.symbol:<6} {fmt_price(row.price):>16} {expiry:>10} "
+                   f"{row.holders:>7} {fmt_quantity(row.open_units):>18}")  # fmt: skip
+    due = sum(r.due for r in rows)
+    click.echo(f"{len(rows)} live assets, {due} due for settlement")
+
+
+@click.command("settle-due")
+@with_appcontext
+def settle_due_command() -> None:
+    """Settle every due asset and refill the pool, as the engine (only while no engine leads)."""
+    _log_to_stderr()
+    realtime.emit_only(_this_app())  # the settlements' pushes reach the web workers' sockets
+    try:
+        report = settle_due(current_game())
+    except EngineRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for s in report.settled:
+        click.echo(f"settled {s.symbol} at tick {s.final_tick} for {fmt_price(s.final_price)}: "
+                   f"{s.holders} holders")  # fmt: skip
+    click.echo(f"{len(report.settled)} assets settled, {len(report.born)} born")
+
+
+@click.command("refill-pool")
+@with_appcontext
+def refill_pool_command() -> None:
+    """Fill the pool of live assets up to MARTINGALE_POOL_SIZE (only while no engine leads)."""
+    _log_to_stderr()
+    realtime.emit_only(_this_app())
+    try:
+        born = refill(current_game())
+    except EngineRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"{len(born)} assets born: {' '.join(a.symbol for a in born) or '(pool full)'}")
 
 
 @click.command("verify")

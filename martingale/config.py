@@ -24,6 +24,14 @@ DEFAULTS: dict[str, str] = {
     "MARTINGALE_WORTHLESS_PRICE": "0.01",
     "MARTINGALE_EXCLUDED_SYMBOLS": "",
     "MARTINGALE_ENGINE": "on",
+    # one JSON line per request (logs.py); empty: off
+    "MARTINGALE_ACCESS_LOG": "-",
+    # /metrics answers only `Authorization: Bearer <this>`; empty: no /metrics at all
+    "MARTINGALE_METRICS_TOKEN": "",
+    # opt-in error reports (error_reporting.py): no bodies, cookies, credentials or locals sent
+    "SENTRY_DSN": "",
+    # settled assets' stored ticks older than this are dropped by `flask compact-ticks`
+    "MARTINGALE_TICK_RETENTION_DAYS": "7",
     "MARTINGALE_ENV": "development",
     "MARTINGALE_PASSWORD_HASH": "scrypt:32768:8:1",
     "MARTINGALE_ACCESS_TOKEN_SECONDS": "900",
@@ -99,6 +107,12 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         ),
         # "off" lets a deployment run the engine as its own process (`flask engine`).
         "MARTINGALE_ENGINE": env["MARTINGALE_ENGINE"].lower() not in ("off", "0", "false", "no"),
+        "MARTINGALE_TICK_RETENTION_DAYS": _decimal(
+            "MARTINGALE_TICK_RETENTION_DAYS", env["MARTINGALE_TICK_RETENTION_DAYS"]
+        ),
+        "MARTINGALE_ACCESS_LOG": env["MARTINGALE_ACCESS_LOG"],
+        "MARTINGALE_METRICS_TOKEN": env["MARTINGALE_METRICS_TOKEN"],
+        "SENTRY_DSN": env["SENTRY_DSN"],
         "TESTING": False,
         "MARTINGALE_ENV": env["MARTINGALE_ENV"].lower(),
         "MARTINGALE_PASSWORD_HASH": env["MARTINGALE_PASSWORD_HASH"],

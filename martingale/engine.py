@@ -25,6 +25,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from . import asset_manager, leaderboard
 from .asset_manager import TickState
 from .clock import iso
 from .game import Game
+from .metrics import metrics
 from .models import Asset, EngineBeat
 from .money import price
 from .settlement import SettlementReport, settle_asset
@@ -45,6 +47,7 @@ from .transaction_utils import read, run_in_transaction
 log = logging.getLogger(__name__)
 ADVISORY_KEY = 0x4D61727469  # "Marti"
 STANDBY_POLL_S = 0.5
+SUMMARY_STEPS = 60  # steps per "engine steps" log line: one a minute at one tick a second
 # the server drops the lock of a client that stops answering after idle + interval x count seconds
 KEEPALIVE = {"tcp_keepalives_idle": 2, "tcp_keepalives_interval": 1, "tcp_keepalives_count": 2}
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # beat_at of a term claimed but not yet ticked
@@ -178,6 +181,7 @@ class MarketEngine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.is_leader = False
+        self._step_seconds: list[float] = []
         # ranks after each step's prices, when due. Not fenced: a pass is derived data that the next
         # leader's pass replaces, and a fence's share lock held for a whole pass (a second at 100k
         # players) would hold up this engine's own beat, that is the next tick
@@ -239,14 +243,29 @@ class MarketEngine:
         seq, state, symbols = run_in_transaction(game.database, advance)
         report.ticks = state.latest
         for asset_id in state.due:
+            started = time.perf_counter()
             settled = settle_asset(game, asset_id, fence=self.fence)
             if settled is not None:
+                m = metrics()
+                m.settlement_seconds.observe(time.perf_counter() - started)
+                m.settlements.inc()
+                m.settled_holdings.inc(settled.holders)
                 report.settled.append(settled)
+                log.info("asset settled", extra={"fields": {
+                    "event": "settlement", "asset_id": settled.asset_id, "symbol": settled.symbol,
+                    "final_tick": settled.final_tick, "final_price": settled.final_price,
+                    "holders": settled.holders, "quantity": settled.quantity,
+                    "value": settled.value, "worthless": settled.worthless, "tick_seq": seq,
+                }})  # fmt: skip
                 game.events.publish("asset_settled", settled.__dict__)
         if state.live - len(report.settled) < game.settings.pool_size:
             born = asset_manager.refill_pool(game, fence=self.fence)
             report.born = [a.id for a in born]
             for asset in born:
+                log.info("asset born", extra={"fields": {
+                    "event": "birth", "asset_id": asset.id, "symbol": asset.symbol,
+                    "expiry_tick": asset.expiry_tick, "tick_seq": seq,
+                }})  # fmt: skip
                 self._symbols[asset.id] = asset.symbol
                 game.events.publish("asset_born", {"asset_id": asset.id, "symbol": asset.symbol})
         self.tick_seq = seq
@@ -335,13 +354,36 @@ class MarketEngine:
                 )
                 return
             try:
+                started, due = time.perf_counter(), self._tick_due()
                 self.step()
+                took = time.perf_counter() - started
+                self._summarise(took)
+                m = metrics()
+                m.engine_step_seconds.observe(took)
+                m.tick_lag_seconds.observe(max(0.0, self.game.clock.now().timestamp() - due))
             except LostLeadership:
                 log.warning("engine %s was superseded (term %d); standing by", self.holder, term)
                 return
             except Exception:
                 log.exception("engine step failed; retrying next tick")
             self._wait_for_next_tick()
+
+    def _tick_due(self) -> float:
+        """When the tick this step publishes was due (its boundary of wall time), epoch seconds."""
+        period = self.game.settings.tick_us / 1_000_000
+        now = self.game.clock.now().timestamp()
+        return now - now % period
+
+    def _summarise(self, seconds: float) -> None:
+        """One log line per minute of steps: how long they took (a slow step delays the tick)."""
+        self._step_seconds.append(seconds)
+        if len(self._step_seconds) >= SUMMARY_STEPS:
+            times, self._step_seconds = self._step_seconds, []
+            log.info("engine steps", extra={"fields": {
+                "event": "steps", "steps": len(times), "tick_seq": self.tick_seq,
+                "mean_ms": round(sum(times) / len(times) * 1000, 2),
+                "max_ms": round(max(times) * 1000, 2),
+            }})  # fmt: skip
 
     def _wait_for_next_tick(self) -> None:
         """Sleep to the next tick boundary of wall time, so steps stay aligned."""

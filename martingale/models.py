@@ -105,6 +105,8 @@ class Asset(Base):
     final_tick: Mapped[int | None] = mapped_column(Integer)
     final_price: Mapped[int | None] = mapped_column(BigInteger)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # set once its stored ticks are dropped (retention.py): its history is recomputed from the seed
+    ticks_compacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         CheckConstraint("status IN ('live', 'settled')", name="status_known"),

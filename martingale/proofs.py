@@ -39,6 +39,7 @@ def verify_asset(game: Game, ref: str) -> tuple[Asset, Verdict]:
             ticks=ticks,
             final_tick=asset.final_tick,
             final_price=asset.final_price,
+            complete=asset.ticks_compacted_at is None,
         )
         return asset, verdict
 

@@ -28,10 +28,12 @@ class PricePoint:
 def history(
     game: Game, ref: str, since_tick: int | None, limit: int
 ) -> tuple[Asset, list[PricePoint]]:
-    """Stored ticks of an asset, oldest first: after ``since_tick``, else the latest ``limit``."""
+    """Ticks of an asset, oldest first: after ``since_tick``, else the latest ``limit``."""
 
     def work(session: Session) -> tuple[Asset, list[PricePoint]]:
         asset = find_asset(session, ref, past=False)
+        if asset.ticks_compacted_at is not None and asset.final_tick is not None:
+            return asset, _recomputed(game, asset, asset.final_tick, since_tick, limit)
         query = select(PriceTick.tick, PriceTick.price).where(PriceTick.asset_id == asset.id)
         if since_tick is not None:
             rows = session.execute(
@@ -42,6 +44,18 @@ def history(
         return asset, [PricePoint(k, tick_time(asset, k), p) for k, p in rows]
 
     return read(game.database, work)
+
+
+def _recomputed(
+    game: Game, asset: Asset, last: int, since_tick: int | None, limit: int
+) -> list[PricePoint]:
+    """A compacted asset's history from its revealed seed (retention.py): the same points the
+    stored ticks gave, ticks 0 to ``last`` without gaps."""
+    first = since_tick + 1 if since_tick is not None else last - limit + 1
+    first = max(0, first)
+    ticks = range(first, min(last, first + limit - 1) + 1)
+    path = game.path(asset)
+    return [PricePoint(k, tick_time(asset, k), path.price(k)) for k in ticks]
 
 
 def _trade_rows(session: Session, query: Select[Trade]) -> list[TradeResult]:

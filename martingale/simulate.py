@@ -110,12 +110,14 @@ def _run(
         quotes = market.live_quotes(game)
         for bot in active:
             _bot_turn(game, bot, quotes, rng, report)
-    report.settlements, report.settled_value = read(
+    settlements, settled_value = read(
         game.database,
         lambda s: s.execute(
             select(func.count(), func.coalesce(func.sum(Settlement.value), 0))
         ).one(),
     )
+    # PostgreSQL's SUM over bigint is numeric: back to integer atoms before any formatting
+    report.settlements, report.settled_value = int(settlements), int(settled_value)
     checks = reconcile(game.database)
     report.reconciled = all(c.ok for c in checks)
     report.reconcile_report = format_report(checks)

@@ -81,7 +81,7 @@ class Process:
 
 def start(name: str, command: str, env: dict[str, str], logs: Path) -> Process:
     """Run ``command`` through the shell (as a Procfile runner does), the venv's tools first."""
-    full_env = dict(os.environ, **PROCESS_ENV, **env)
+    full_env = {**os.environ, **PROCESS_ENV, **env}
     full_env["PATH"] = f"{BIN}{os.pathsep}{full_env.get('PATH', '')}"
     log = logs / f"{name}.log"
     with log.open("wb") as out:

@@ -168,16 +168,22 @@ def a_live_symbol(url: str) -> str:
     return found[0]
 
 
-def test_the_procfile_topology_ticks_every_workers_sockets(topology, listeners):
-    """release, engine and web (2 workers): every socket gets each tick, through Redis."""
+def two_workers_with_sockets(topology, listeners, at_least: int) -> tuple[str, list[Listener]]:
+    """release, engine and web with 2 workers; sockets opened until both workers hold some."""
     migrate(topology.env, topology.logs)
     topology.engine()
     url = topology.web("web", workers=2)
-    socks = [listeners(url) for _ in range(12)]
+    socks = [listeners(url) for _ in range(at_least)]
     # each worker subscribes to the channel when its first socket connects: 2 means both hold
     # sockets, and the engine (a write-only publisher) is not among the subscribers
     while redis_call(topology.redis_url, "PUBSUB", "NUMSUB", CHANNEL)[1] < 2 and len(socks) < 60:
         socks.append(listeners(url))
+    return url, socks
+
+
+def test_the_procfile_topology_ticks_every_workers_sockets(topology, listeners):
+    """release, engine and web (2 workers): every socket gets each tick, through Redis."""
+    url, socks = two_workers_with_sockets(topology, listeners, 12)
     assert redis_call(topology.redis_url, "PUBSUB", "NUMSUB", CHANNEL)[1] == 2
 
     wait_for(lambda: all(len(s.named("prices")) >= 3 for s in socks), 30, "three ticks each")
@@ -191,6 +197,44 @@ def test_the_procfile_topology_ticks_every_workers_sockets(topology, listeners):
     handshake = websocket_handshake(url, "permessage-deflate; client_max_window_bits")
     assert handshake.startswith("HTTP/1.1 101")
     assert "sec-websocket-extensions" not in handshake.lower()
+
+
+def test_metrics_add_up_every_process_whichever_worker_answers(topology, listeners, tmp_path):
+    """Two workers and the engine share one multiprocess directory: each scrape sees them all."""
+    token = secrets.token_urlsafe(32)
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    topology.env.update(MARTINGALE_METRICS_TOKEN=token, PROMETHEUS_MULTIPROC_DIR=str(shared))
+    url, socks = two_workers_with_sockets(topology, listeners, 8)
+    wait_for(lambda: all(s.named("prices") for s in socks), 30, "a tick on every socket")
+    wait_for(lambda: any(m["prices"] for m in socks[0].named("prices")), 30, "a price")
+    symbol = next(iter(next(m for m in socks[0].named("prices") if m["prices"])["prices"]))
+    tokens = requests.post(f"{url}/api/v1/auth/register", timeout=30,
+                           json={"username": "metrics", "password": "metrics-password-1"}).json()  # fmt: skip
+    for i in range(10):  # a new connection each: both workers take some
+        reply = requests.post(f"{url}/api/v1/trades", timeout=30,
+                              json={"symbol": symbol, "side": "buy", "quantity": "0.1"},
+                              headers={"Authorization": f"Bearer {tokens['access_token']}",
+                                       "Idempotency-Key": f"metrics-{i}"})  # fmt: skip
+        assert reply.status_code == 201, reply.text
+
+    def scrape() -> dict[str, float]:
+        reply = requests.get(f"{url}/metrics", headers={"Authorization": f"Bearer {token}"},
+                             timeout=10)  # fmt: skip
+        assert reply.status_code == 200
+        found: dict[str, float] = {}
+        for line in reply.text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                found[name] = float(value)
+        return found
+
+    for _ in range(8):
+        seen = scrape()
+        assert seen['martingale_trades_total{channel="rest",outcome="filled"}'] == 10
+        assert seen["martingale_sockets_connected"] == len(socks)
+        assert seen["martingale_engine_step_seconds_count"] >= 1
+        assert seen["martingale_tick_lag_seconds_count"] >= 1
 
 
 def websocket_handshake(url: str, extensions: str) -> str:

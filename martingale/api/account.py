@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import g, request
 
 from .. import rate_limits, reports, trading, wire
 from ..auth import require_live_session
@@ -56,6 +56,7 @@ def place_trade() -> Any:
         idempotency_key=request.headers.get("Idempotency-Key"),
         session_id=who.session_id,  # checked in the trade's own round trip
     )
+    g.player_id, g.trade_id = who.player_id, reply.trade.id  # for the request's log line
     if reply.trade.replayed:
         return wire.trade_reply(reply), 200, {"Idempotent-Replayed": "true"}
     return wire.trade_reply(reply), 201

@@ -15,7 +15,7 @@ from flask_login import current_user
 from flask_socketio import SocketIO, join_room, leave_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 
-from .. import rate_limits, trading, wire
+from .. import metrics, rate_limits, trading, wire
 from ..auth import (
     Principal,
     SessionEnded,
@@ -33,9 +33,10 @@ EXTENSION = "martingale.realtime"
 
 def register(socketio: SocketIO) -> None:
     """Attach the handlers to the server ``init_app`` just built (it builds one per app)."""
-    socketio.on_event("connect", on_connect)
-    socketio.on_event("disconnect", on_disconnect)
-    socketio.on_event("trade", on_trade)
+    connect, disconnect = metrics.counted_connection(on_connect, on_disconnect)
+    socketio.on_event("connect", connect)
+    socketio.on_event("disconnect", disconnect)
+    socketio.on_event("trade", metrics.socket_trade(on_trade))
 
 
 def connections() -> Connections:
