@@ -66,8 +66,9 @@ def new_asset(
     )
 
 
-def new_player(game: Game, name: str = "alice") -> int:
-    return accounts.create_player(game, name)
+def new_player(game: Game, name: str = "alice", display_name: str | None = None) -> int:
+    """A player who cannot log in; ``display_name`` None gets a generated one."""
+    return accounts.create_player(game, name, display_name=display_name)
 
 
 def trade(game: Game, player: int, side: str, symbol: str, quantity: str, key: str | None = None):
