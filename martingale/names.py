@@ -92,7 +92,8 @@ def parse_display_name(value: object) -> str:
         )
     bad = next((c for c in name if not (_is_word(c) or c in SEPARATORS)), None)
     if bad is not None:
-        shown = repr(bad) if bad.isprintable() else f"U+{ord(bad):04X}"
+        # by code point unless plain ASCII: a mark or an invisible character cannot be shown alone
+        shown = repr(bad) if bad.isascii() and bad.isprintable() else f"U+{ord(bad):04X}"
         raise InvalidDisplayName(
             f"display name may hold only letters, digits, spaces and _ - . (not {shown})"
         )
