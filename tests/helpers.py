@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
+from flask import Flask
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from martingale import accounts, trading
 from martingale.asset_manager import Draw, create_asset
@@ -98,3 +102,17 @@ def race(n, work):
     # a thread still running would leave None behind, which reads like a result
     assert not any(t.is_alive() for t in threads), "a racer was still running after 120 s"
     return results
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    """The app behind a real threaded HTTP server on 127.0.0.1 (WebSockets included): its URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
