@@ -110,11 +110,11 @@ def test_no_public_payload_page_or_push_contains_a_login_name(app, game, clock):
     heard = anonymous.get_received()
     anonymous.disconnect()
     names_heard = {event["name"] for event in heard}
+    stream = json.dumps(heard)
+    assert leaks(stream) == [], "the anonymous socket heard a login name"
     # not vacuous: the stream carried every public kind of message, traders named in it
     assert {"prices", "tape", "leaderboard", "asset_settled", "asset_expired"} <= names_heard
-    stream = json.dumps(heard)
     assert "Bravo Trades" in stream and "Trader-" in stream
-    assert leaks(stream) == [], "the anonymous socket heard a login name"
 
     visitor = app.test_client()
     refs = [live.symbol, str(live.id), ending.symbol, str(ending.id)]
