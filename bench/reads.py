@@ -81,6 +81,7 @@ from martingale.models import (  # noqa: E402
     Trade,
 )
 from martingale.money import PRICE_SCALE, QTY_SCALE, value_ceil, value_floor  # noqa: E402
+from martingale.names import skeleton  # noqa: E402
 from martingale.reports import ValuePoint  # noqa: E402
 from martingale.transaction_utils import read, run_in_transaction  # noqa: E402
 
@@ -228,7 +229,8 @@ def _reserve(session: Any, table: str, count: int) -> list[int]:
 
 
 COLUMNS = {
-    "players": "id, username, username_key, created_at, cash, granted, realized_pnl",
+    "players": "id, username, username_key, username_skeleton, display_name, display_skeleton,"
+    " created_at, cash, granted, realized_pnl",
     "journal_entries": "id, kind, player_id, asset_id, created_at",
     "postings": "entry_id, player_id, asset_id, amount",
     "trades": "player_id, asset_id, side, quantity, price, total, realized_pnl, tick, "
@@ -302,8 +304,9 @@ def bulk_players(game: Game, count: int, grant: int, tag: str) -> int:
             rows.entries.append((grant_entry, "grant", pid, None, now))
             rows.postings += [(grant_entry, pid, None, grant), (grant_entry, None, None, -grant)]
             cash = rows.trade(next(entries), pid, asset, "buy", quantity, price, tick, None)
-            name = f"rb{tag}{i}"
-            rows.players.append((pid, name, name.lower(), now, grant + cash, grant, 0))
+            name, shown = f"rb{tag}{i}", f"Bench {tag} {i}"
+            rows.players.append((pid, name, name.lower(), skeleton(name), shown, skeleton(shown),
+                                 now, grant + cash, grant, 0))  # fmt: skip
             rows.holdings.append((pid, asset.id, quantity, -cash))
         _flush(session, rows)
         return len(ids)

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .accounts import add_player, unique_username
+from .accounts import add_player, unique_names
 from .errors import (
     InvalidCredentials,
     InvalidPassword,
@@ -33,6 +33,7 @@ from .errors import (
 )
 from .game import Game
 from .models import AuthSession, Player, RefreshToken
+from .names import parse_display_name
 from .transaction_utils import read, run_in_transaction
 from .validators import USERNAME, is_encodable, parse_password, parse_username
 
@@ -47,8 +48,9 @@ class Principal:
     """Who is calling: the player and the login session the call came through."""
 
     player_id: int
-    username: str
+    username: str  # private: shown to the player alone
     session_id: str
+    display_name: str  # what everyone else sees
 
 
 @dataclass(frozen=True)
@@ -66,40 +68,52 @@ def _serializer(game: Game) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(game.settings.secret_key, salt=_ACCESS_SALT)
 
 
-def _open(session: Session, game: Game, player_id: int, username: str, kind: str) -> Login:
+def _open(session: Session, game: Game, player: Player, kind: str) -> Login:
     now = game.clock.now()
     ttl = game.settings.web_session_seconds if kind == WEB else game.settings.refresh_token_seconds
     sid = secrets.token_hex(16)
     session.add(
         AuthSession(
             id=sid,
-            player_id=player_id,
+            player_id=player.id,
             kind=kind,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
         )
     )
-    principal = Principal(player_id, username, sid)
+    principal = _principal(player, sid)
     if kind == WEB:
         return Login(principal)
     refresh = secrets.token_urlsafe(32)
     session.add(RefreshToken(token_hash=_hash_token(refresh), session_id=sid, issued_at=now))
-    access = _serializer(game).dumps({"sid": sid, "pid": player_id})
+    access = _serializer(game).dumps({"sid": sid, "pid": player.id})
     return Login(principal, access_token=access, refresh_token=refresh)
 
 
-def register(game: Game, username: object, password: object, kind: str) -> Login:
-    """Create the player, grant the starting cash and log in, in one transaction."""
+def _principal(player: Player, session_id: str) -> Principal:
+    return Principal(player.id, player.username, session_id, player.display_name)
+
+
+def register(
+    game: Game, username: object, password: object, kind: str, display_name: object = None
+) -> Login:
+    """Create the player, grant the starting cash and log in, in one transaction.
+
+    ``display_name`` None (not given) picks a generated one; nothing public comes from the username.
+    """
     name = parse_username(username)
+    shown = None if display_name is None else parse_display_name(display_name)
     pw_hash = generate_password_hash(
         parse_password(password), method=game.settings.password_hash_method
     )
 
     def work(session: Session) -> Login:
-        player_id = add_player(session, game, name, pw_hash)
-        return _open(session, game, player_id, name, kind)
+        player_id = add_player(session, game, name, pw_hash, shown)
+        player = session.get(Player, player_id)
+        assert player is not None  # inserted just above, in this transaction
+        return _open(session, game, player, kind)
 
-    return unique_username(lambda: run_in_transaction(game.database, work))
+    return unique_names(lambda: run_in_transaction(game.database, work))
 
 
 def login(game: Game, username: object, password: object, kind: str) -> Login:
@@ -119,9 +133,7 @@ def login(game: Game, username: object, password: object, kind: str) -> Login:
     stored = player.password_hash if player is not None else None
     if not check_password_hash(stored or _DUMMY_HASH, password) or player is None or stored is None:
         raise InvalidCredentials("invalid username or password")
-    return run_in_transaction(
-        game.database, lambda s: _open(s, game, player.id, player.username, kind)
-    )
+    return run_in_transaction(game.database, lambda s: _open(s, game, player, kind))
 
 
 def _live_session(session: Session, sid: str, now: datetime) -> tuple[AuthSession, Player] | None:
@@ -143,7 +155,7 @@ def principal_for_session(game: Game, sid: object) -> Principal | None:
     if not isinstance(sid, str):
         return None
     found = read(game.database, lambda s: _live_session(s, sid, game.clock.now()))
-    return None if found is None else Principal(found[1].id, found[1].username, sid)
+    return None if found is None else _principal(found[1], sid)
 
 
 @dataclass(frozen=True)
@@ -236,7 +248,7 @@ def refresh(game: Game, token: object) -> Login:
         fresh = secrets.token_urlsafe(32)
         session.add(RefreshToken(token_hash=_hash_token(fresh), session_id=auth.id, issued_at=now))
         access = _serializer(game).dumps({"sid": auth.id, "pid": player.id})
-        return Login(Principal(player.id, player.username, auth.id), access, fresh)
+        return Login(_principal(player, auth.id), access, fresh)
 
     result = run_in_transaction(game.database, work)
     if revoked:
@@ -285,7 +297,7 @@ def change_password(
         ).all()
         session.execute(update(AuthSession).where(AuthSession.id.in_(live)).values(revoked_at=now))
         revoked.extend(live)
-        return _open(session, game, player.id, player.username, kind)
+        return _open(session, game, player, kind)
 
     result = run_in_transaction(game.database, work)
     game.events.publish("sessions_revoked", {"session_ids": revoked})

@@ -103,6 +103,16 @@ class InvalidPassword(InvalidInput):
     code = "invalid_password"
 
 
+class InvalidDisplayName(InvalidInput):
+    code = "invalid_display_name"
+
+
+class DisplayNameIsUsername(InvalidInput):
+    """A display name that looks like the player's own username would publish half a credential."""
+
+    code = "display_name_is_username"
+
+
 class TradeValueTooLarge(InvalidInput):
     code = "trade_value_too_large"
 
@@ -142,6 +152,12 @@ class UnknownPlayer(NotFound):
 
 class UsernameTaken(Conflict):
     code = "username_taken"
+
+
+class DisplayNameTaken(Conflict):
+    """Another player shows this name or one that looks like it, or logs in with such a name."""
+
+    code = "display_name_taken"
 
 
 class AssetNotTradable(Conflict):

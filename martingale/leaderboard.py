@@ -72,7 +72,7 @@ MIN_EVERY = 5
 @dataclass(frozen=True)
 class Ranking:
     rank: int
-    name: str
+    name: str  # the display name: a ranking is public
     total_pnl: int  # USD atoms: value - granted
     granted: int  # USD atoms: the baseline of the percent return
 
@@ -121,7 +121,7 @@ def _ranking_select(prices: Mapping[int, int]) -> Select[*tuple[Any, ...]]:
     return select(
         Player.id,
         func.row_number().over(order_by=(pnl.desc(), Player.id)),
-        Player.username,
+        Player.display_name,
         pnl,
         Player.granted,
     ).outerjoin(marked, marked.c.player_id == Player.id)

@@ -35,6 +35,7 @@ from sqlalchemy.types import TypeDecorator
 
 from .extensions import Base
 from .money import MAX_CASH, MAX_HOLDING
+from .names import MAX_LENGTH, SKELETON_LENGTH
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -65,6 +66,13 @@ class Player(Base):
     username: Mapped[str] = mapped_column(String(20))
     # lowercased: usernames are unique case-insensitively
     username_key: Mapped[str] = mapped_column(String(20), unique=True)
+    # what login names look like (names.skeleton): no display name may look like another
+    # player's username; usernames themselves may look alike (they are never shown)
+    username_skeleton: Mapped[str] = mapped_column(String(SKELETON_LENGTH), index=True)
+    # the only name anyone else ever sees (tape, leaderboard); the username stays private
+    display_name: Mapped[str] = mapped_column(String(MAX_LENGTH), unique=True)
+    # unique: two players racing for look-alike names cannot both commit (names.skeleton)
+    display_skeleton: Mapped[str] = mapped_column(String(SKELETON_LENGTH), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # cached sum of this player's USD postings, updated in the same transaction as they are written
     cash: Mapped[int] = mapped_column(BigInteger)
@@ -299,7 +307,7 @@ class LeaderboardRank(Base):
 
     player_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     rank: Mapped[int] = mapped_column(Integer, index=True)
-    name: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(MAX_LENGTH))  # the display name, never the username
     total_pnl: Mapped[int] = mapped_column(BigInteger)
     granted: Mapped[int] = mapped_column(BigInteger)
 

@@ -60,7 +60,7 @@ def _recomputed(
 
 def _trade_rows(session: Session, query: Select[Trade]) -> list[TradeResult]:
     rows = session.execute(
-        query.add_columns(Asset.symbol, Player.username)
+        query.add_columns(Asset.symbol, Player.display_name)
         .join(Asset, Asset.id == Trade.asset_id)
         .join(Player, Player.id == Trade.player_id)
         .order_by(Trade.id.desc())

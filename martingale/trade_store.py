@@ -2,7 +2,7 @@
 
 Both take a ``TradeCall`` (the order, the caller's login session, and the tick, price and value
 Python computed from the asset's immutable fields) and answer a ``TradeRow``: the trade (new, or the
-stored one its key replays), the player's name, cash, grant and realized P&L, and every open holding
+stored one its key replays), the player's display name, cash, grant and realized P&L, and every open holding
 of a live asset, all as the trade's own transaction saw them; or a refusal status. The steps, their
 order and their locks are the money rules of docs/ARCHITECTURE.md "One trade":
 
@@ -66,7 +66,7 @@ class TradeRow:
     realized_pnl: int | None = None
     tick: int | None = None
     executed_at: datetime | None = None
-    username: str | None = None
+    display_name: str | None = None  # public: what the tape shows
     cash: int | None = None
     granted: int | None = None
     player_realized_pnl: int | None = None
@@ -94,11 +94,11 @@ def _postgresql_trade(engine: Engine, c: TradeCall) -> TradeRow:
         (c.player_id, c.session_id, _naive(c.now), c.symbol, c.side, c.quantity, c.key,
          c.fingerprint, c.asset_id, c.tick, c.price, c.value),
     )  # fmt: skip
-    (status, trade_id, asset_id, symbol, side, quantity, price, total, realized, tick, at, username,
+    (status, trade_id, asset_id, symbol, side, quantity, price, total, realized, tick, at, display_name,
      cash, granted, player_realized, assets, quantities, costs) = row  # fmt: skip
     return TradeRow(
         status, trade_id, asset_id, symbol, side, quantity, price, total, realized, tick,
-        None if at is None else at.replace(tzinfo=UTC), username, cash, granted, player_realized,
+        None if at is None else at.replace(tzinfo=UTC), display_name, cash, granted, player_realized,
         tuple(zip(assets, quantities, costs, strict=True)) if assets else (),
     )  # fmt: skip
 
@@ -134,11 +134,11 @@ def _sqlite_trade(conn: sqlite3.Connection, c: TradeCall) -> TradeRow:
         (c.symbol,),
     ).fetchone()
     player = conn.execute(
-        "SELECT username, cash, granted, realized_pnl FROM players WHERE id = ?", (c.player_id,)
+        "SELECT display_name, cash, granted, realized_pnl FROM players WHERE id = ?", (c.player_id,)
     ).fetchone()
     if player is None:
         return TradeRow("unknown_player")
-    username, cash, granted, player_realized = player
+    display_name, cash, granted, player_realized = player
     earlier = conn.execute(
         "SELECT t.id, t.asset_id, a.symbol, t.side, t.quantity, t.price, t.total, t.realized_pnl,"
         " t.tick, t.executed_at, t.request_hash FROM trades t JOIN assets a ON a.id = t.asset_id"
@@ -227,7 +227,7 @@ def _sqlite_trade(conn: sqlite3.Connection, c: TradeCall) -> TradeRow:
     holdings = tuple(conn.execute(_HOLDINGS, (c.player_id,)).fetchall())
     return TradeRow(
         status, trade.id, trade.asset_id, trade.symbol, trade.side, trade.quantity, trade.price,
-        trade.total, trade.realized_pnl, trade.tick, trade.executed_at, username, cash, granted,
+        trade.total, trade.realized_pnl, trade.tick, trade.executed_at, display_name, cash, granted,
         player_realized, holdings,
     )  # fmt: skip
 

@@ -209,13 +209,18 @@ def _result(
         player_id=player_id, cash=_int(row.cash), granted=_int(row.granted),
         realized_pnl=_int(row.player_realized_pnl), positions=tuple(positions),
     )  # fmt: skip
-    if row.executed_at is None or row.username is None or row.symbol is None or row.side is None:
+    if (
+        row.executed_at is None
+        or row.display_name is None
+        or row.symbol is None
+        or row.side is None
+    ):
         raise AssertionError("a trade row names its trade")
     return TradeResult(
         id=_int(row.trade_id), player_id=player_id, asset_id=_int(row.asset_id), symbol=row.symbol,
         side=row.side, quantity=_int(row.quantity), price=_int(row.price), total=_int(row.total),
         realized_pnl=row.realized_pnl, tick=_int(row.tick), executed_at=row.executed_at,
-        trader=row.username, replayed=row.status == REPLAYED, portfolio=view,
+        trader=row.display_name, replayed=row.status == REPLAYED, portfolio=view,
     )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import money
+from .accounts import Account
 from .auth import Login
 from .clock import iso
 from .leaderboard import Board, Ranking
@@ -57,10 +58,11 @@ def trade(t: TradeResult) -> dict[str, Any]:
 
 
 def public_trade(t: TradeResult) -> dict[str, Any]:
+    """A trade on the tape: its trader by display name only, never the username."""
     return {
         "id": t.id, "symbol": t.symbol, "side": t.side, "quantity": money.qty(t.quantity),
         "price": money.price(t.price), "total": money.usd(t.total),
-        "executed_at": iso(t.executed_at), "name": t.trader,
+        "executed_at": iso(t.executed_at), "display_name": t.trader,
     }  # fmt: skip
 
 
@@ -129,7 +131,7 @@ def settlement(s: SettlementRow) -> dict[str, Any]:
 def ranking(r: Ranking) -> dict[str, Any]:
     return {
         "rank": r.rank,
-        "name": r.name,
+        "display_name": r.name,
         "total_pnl": money.usd(r.total_pnl),
         "return_pct": return_pct(r.total_pnl, r.granted),
     }
@@ -156,11 +158,17 @@ def return_pct(total_pnl: int, granted: int) -> str:
 def login(result: Login) -> dict[str, Any]:
     p = result.principal
     return {
-        "user": {"id": p.player_id, "username": p.username},
+        # the caller's own login reply: the one place the username travels, to its owner
+        "user": {"id": p.player_id, "username": p.username, "display_name": p.display_name},
         "access_token": result.access_token,
         "refresh_token": result.refresh_token,
         "token_type": "Bearer",
     }
+
+
+def account(a: Account) -> dict[str, Any]:
+    """The caller's own names (private: the username is shown to its owner alone)."""
+    return {"id": a.player_id, "username": a.username, "display_name": a.display_name}
 
 
 def _toward_zero(numerator: int, denominator: int) -> int:

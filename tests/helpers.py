@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
+from flask import Flask
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from martingale import accounts, trading
 from martingale.asset_manager import Draw, create_asset
@@ -66,8 +70,9 @@ def new_asset(
     )
 
 
-def new_player(game: Game, name: str = "alice") -> int:
-    return accounts.create_player(game, name)
+def new_player(game: Game, name: str = "alice", display_name: str | None = None) -> int:
+    """A player who cannot log in; ``display_name`` None gets a generated one."""
+    return accounts.create_player(game, name, display_name=display_name)
 
 
 def trade(game: Game, player: int, side: str, symbol: str, quantity: str, key: str | None = None):
@@ -97,3 +102,17 @@ def race(n, work):
     # a thread still running would leave None behind, which reads like a result
     assert not any(t.is_alive() for t in threads), "a racer was still running after 120 s"
     return results
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    """The app behind a real threaded HTTP server on 127.0.0.1 (WebSockets included): its URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)

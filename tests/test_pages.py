@@ -172,3 +172,54 @@ def test_vendored_scripts_match_their_integrity_hashes(app):
     for lib in VENDOR.values():
         digest = hashlib.sha384((static / lib["src"]).read_bytes()).digest()
         assert lib["integrity"] == "sha384-" + base64.b64encode(digest).decode()
+
+
+def test_the_register_form_takes_an_optional_display_name(client, game, app):
+    page = client.get("/register").get_data(as_text=True)
+    r = client.post(
+        "/register",
+        data={"csrf_token": csrf_from(page), "username": "alice", "password": "password123",
+              "password2": "password123", "display_name": "Queen of Hearts"},
+    )  # fmt: skip
+    assert r.status_code == 302
+    assert client.get(f"{API}/account").get_json()["display_name"] == "Queen of Hearts"
+    other = app.test_client()
+    refused = register_named(other, "bob", "QUEEN_0F_HEARTS")
+    assert refused.status_code == 422
+    assert "taken, or looks too much like another player" in refused.get_data(as_text=True)
+    assert other.get(f"{API}/portfolio").status_code == 401  # nobody was registered
+
+
+def register_named(client, name, display_name):
+    page = client.get("/register").get_data(as_text=True)
+    return client.post(
+        "/register",
+        data={"csrf_token": csrf_from(page), "username": name, "password": "password123",
+              "password2": "password123", "display_name": display_name},
+    )  # fmt: skip
+
+
+def test_the_account_page_shows_both_names_and_changes_the_display_name(client, game):
+    register_named(client, "alice", "Queen of Hearts")
+    page = client.get("/account").get_data(as_text=True)
+    assert "alice" in page and "Queen of Hearts" in page and "only you see it" in page
+    token = csrf_from(page)
+    own = client.post("/account", data={"csrf_token": token, "display_name": "Al1ce"})
+    assert own.status_code == 422
+    assert "must not look like your username" in own.get_data(as_text=True)
+    bad = client.post("/account", data={"csrf_token": token, "display_name": "no!"})
+    assert bad.status_code == 422 and "only letters, digits" in bad.get_data(as_text=True)
+    assert client.get(f"{API}/account").get_json()["display_name"] == "Queen of Hearts"
+    ok = client.post("/account", data={"csrf_token": token, "display_name": "Red Queen"})
+    assert ok.status_code == 302 and ok.headers["Location"].endswith("/account")
+    assert client.get(f"{API}/account").get_json()["display_name"] == "Red Queen"
+    assert "Red Queen" in client.get("/").get_data(as_text=True)
+
+
+def test_the_account_page_needs_a_login_and_its_form_the_csrf_token(client, game):
+    r = client.get("/account")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    register_named(client, "alice", "Queen of Hearts")
+    refused = client.post("/account", data={"display_name": "Red Queen"})
+    assert refused.status_code in (400, 403, 422)
+    assert client.get(f"{API}/account").get_json()["display_name"] == "Queen of Hearts"

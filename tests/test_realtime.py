@@ -39,8 +39,8 @@ def connect(app):
             sock.disconnect()
 
 
-def api_login(game, name):
-    return auth.register(game, name, PASSWORD, auth.API)
+def api_login(game, name, display_name=None):
+    return auth.register(game, name, PASSWORD, auth.API, display_name=display_name)
 
 
 def cookie_client(app, game, name):
@@ -211,7 +211,9 @@ def test_private_pushes_reach_only_their_player_while_public_data_reaches_all(
     assert not [name for name, _ in anon_events if name not in PUBLIC]
     for events in (a_events, b_events, anon_events):
         tape = [body for name, body in events if name == "tape"]
-        assert [t["name"] for t in tape] == ["alice", "bob"]
+        shown = [alice_login.principal.display_name, bob_login.principal.display_name]
+        assert [t["display_name"] for t in tape] == shown
+        assert "alice" not in str(tape) and "bob" not in str(tape)
         assert all("player_id" not in t and "realized_pnl" not in t for t in tape)
 
     engine = MarketEngine(game)

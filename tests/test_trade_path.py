@@ -57,8 +57,9 @@ def scenario(game: Game) -> list[tuple]:
     main = new_asset(game, initial="3", volatility="0.05", lifetime_s="20")
     penny = new_asset(game, initial="0.02", volatility="0.001", lifetime_s="20")
     pricey = new_asset(game, initial="100", lifetime_s="20")
-    alice, bob = new_player(game, "alice"), new_player(game, "bob")
-    carol = auth.register(game, "carol", PASSWORD, auth.API).principal
+    # named, not generated: both backends must answer the same story word for word
+    alice, bob = new_player(game, "alice", "Alice A"), new_player(game, "bob", "Bob B")
+    carol = auth.register(game, "carol", PASSWORD, auth.API, display_name="Carol C").principal
 
     step("buy", alice, "buy", main.symbol, "10", "a1")
     step("replay", alice, "BUY", main.symbol.lower(), "10.00000000", "a1")

@@ -1,4 +1,4 @@
-"""The caller's own account: portfolio, trades, settlements, performance."""
+"""The caller's own account: names, portfolio, trades, settlements, performance."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g, request
 
-from .. import rate_limits, reports, trading, wire
+from .. import accounts, rate_limits, reports, trading, wire
 from ..auth import require_live_session
 from ..errors import InvalidJson
 from ..extensions import limiter
@@ -28,6 +28,24 @@ from .limits import heavy_read_limit, read_limit
 def _player_key() -> str:
     who = optional_caller()
     return f"player:{who.player_id}" if who else request.remote_addr or "anonymous"
+
+
+@bp.get("/account")
+@read_limit
+def account() -> Any:
+    """The caller's username (theirs alone to see) and public display name."""
+    return wire.account(accounts.account(current_game(), caller().player_id))
+
+
+# limited as the password routes are: a refusal tells whether a name looks like some username
+@bp.patch("/account")
+@limiter.limit(rate_limits.ACCOUNT_WRITES)
+def update_account() -> Any:
+    """Change the public display name."""
+    who = caller()
+    body = json_body()
+    found = accounts.change_display_name(current_game(), who.player_id, body.get("display_name"))
+    return wire.account(found)
 
 
 @bp.get("/portfolio")

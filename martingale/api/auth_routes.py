@@ -19,7 +19,10 @@ from .blueprint import bp
 def register() -> Any:
     """Create an account with the starting cash; returns a token pair."""
     body = json_body()
-    result = auth.register(current_game(), body.get("username"), body.get("password"), auth.API)
+    result = auth.register(
+        current_game(), body.get("username"), body.get("password"), auth.API,
+        display_name=body.get("display_name"),
+    )  # fmt: skip
     return wire.login(result), 201
 
 

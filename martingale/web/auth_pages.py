@@ -1,4 +1,4 @@
-"""Account pages: register, log in, log out (POST), change password. Cookie sessions only.
+"""Account pages: register, log in, log out (POST), display name, change password. Cookie sessions only.
 
 Each form is a Flask-WTF form (CSRF included); the work is done by the same auth services the API
 uses, and their refusals become field errors.
@@ -12,11 +12,14 @@ from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from .. import auth, rate_limits
+from .. import accounts, auth, rate_limits
 from ..errors import (
+    DisplayNameIsUsername,
+    DisplayNameTaken,
     InvalidCredentials,
+    InvalidDisplayName,
     InvalidPassword,
     InvalidUsername,
     UsernameTaken,
@@ -36,7 +39,12 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     username = StringField(
         "Username", validators=[DataRequired(), Length(3, 20)],
-        description="3 to 20 letters, digits or underscores. Shown on the leaderboard.",
+        description="3 to 20 letters, digits or underscores. Private: only you see it.",
+    )  # fmt: skip
+    display_name = StringField(
+        "Display name (optional)", validators=[Optional()],
+        description="What other players see on the leaderboard and the tape: 3 to 24 letters,"
+        " digits, spaces, _ - or . Leave it empty for a random one; you can change it later.",
     )  # fmt: skip
     password = PasswordField(
         "Password", validators=[DataRequired(), Length(8, 128)],
@@ -45,6 +53,17 @@ class RegisterForm(FlaskForm):
     password2 = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
     )
+
+
+class DisplayNameForm(FlaskForm):
+    display_name = StringField(
+        "Display name", validators=[DataRequired()],
+        description="What other players see on the leaderboard and the tape: 3 to 24 letters,"
+        " digits, spaces, _ - or . It must not look like your username.",
+    )  # fmt: skip
+
+
+_NAME_REFUSALS = (InvalidDisplayName, DisplayNameIsUsername, DisplayNameTaken)
 
 
 class ChangePasswordForm(FlaskForm):
@@ -72,9 +91,14 @@ def register() -> Any:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            result = auth.register(current_game(), form.username.data, form.password.data, auth.WEB)
+            result = auth.register(
+                current_game(), form.username.data, form.password.data, auth.WEB,
+                display_name=form.display_name.data or None,
+            )  # fmt: skip
         except (InvalidUsername, UsernameTaken) as exc:
             form.username.errors = [exc.message]
+        except _NAME_REFUSALS as exc:
+            form.display_name.errors = [exc.message]
         except InvalidPassword as exc:
             form.password.errors = [exc.message]
         else:
@@ -108,6 +132,28 @@ def logout() -> Any:
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("web.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+@limiter.limit(rate_limits.ACCOUNT_WRITES, methods=["POST"])
+def account() -> Any:
+    """The player's own names: the username (theirs alone) and the display name (everyone's)."""
+    game, who = current_game(), current_user.principal
+    form = DisplayNameForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_display_name(game, who.player_id, form.display_name.data)
+        except _NAME_REFUSALS as exc:
+            form.display_name.errors = [exc.message]
+        else:
+            flash("Your display name has been changed.", "success")
+            return redirect(url_for("web.account"))
+    mine = accounts.account(game, who.player_id)
+    if not form.is_submitted():
+        form.display_name.data = mine.display_name
+    status = 200 if not form.errors else 422
+    return render_template("auth/account.html", form=form, account=mine), status
 
 
 @bp.route("/change-password", methods=["GET", "POST"])

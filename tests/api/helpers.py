@@ -105,8 +105,13 @@ def assert_error(response, status: int, code: str) -> dict:
     return body
 
 
-def register(client, name: str = "alice", password: str = PASSWORD) -> dict:
-    r = client.post(f"{API}/auth/register", json={"username": name, "password": password})
+def register(
+    client, name: str = "alice", password: str = PASSWORD, display_name: str | None = None
+) -> dict:
+    body = {"username": name, "password": password}
+    if display_name is not None:
+        body["display_name"] = display_name
+    r = client.post(f"{API}/auth/register", json=body)
     assert r.status_code == 201, r.get_data(as_text=True)
     return r.get_json()
 

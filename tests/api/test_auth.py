@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from martingale.models import AuthSession, Player, Trade
@@ -39,7 +41,9 @@ def test_register_returns_a_working_token_pair(client, game):
     assert r.status_code == 201
     body = r.get_json()
     assert set(body) == {"user", "access_token", "refresh_token", "token_type"}
-    assert body["user"] == {"id": body["user"]["id"], "username": "alice"}
+    user = body["user"]
+    assert user == {"id": user["id"], "username": "alice", "display_name": user["display_name"]}
+    assert re.fullmatch(r"Trader-[2-9A-Z]{5}", user["display_name"])  # nothing of the username
     assert body["token_type"] == "Bearer"
     assert client.get(f"{API}/portfolio", headers=bearer(body)).status_code == 200
     assert count(game, Player) == 1

@@ -20,7 +20,7 @@ from .helpers import API, bearer, post_trade, register
 
 
 def brute_force(game) -> list[tuple[str, int]]:
-    """Every player's (name, P&L) the slow way, best first, ties by who joined first."""
+    """Every player's (display name, P&L) the slow way, best first, ties by who joined first."""
 
     def work(session):
         now = game.clock.now()
@@ -28,7 +28,7 @@ def brute_force(game) -> list[tuple[str, int]]:
             a.id: game.price_at(a, now)
             for a in session.scalars(select(Asset).where(Asset.status == LIVE))
         }
-        pnl = {p.id: [p.username, p.cash - p.granted] for p in session.scalars(select(Player))}
+        pnl = {p.id: [p.display_name, p.cash - p.granted] for p in session.scalars(select(Player))}
         for h in session.scalars(select(Holding).where(Holding.quantity > 0)):
             if h.asset_id in prices:
                 pnl[h.player_id][1] += money.value_floor(h.quantity, prices[h.asset_id])
@@ -42,7 +42,7 @@ def test_a_pass_ranks_every_player_at_the_published_prices(game, clock):
     a = new_asset(game, initial="3.33333333", volatility="0.2")
     b = new_asset(game, initial="70", volatility="0.1")
     names = [f"ply{i}" for i in range(7)]
-    ids = {name: new_player(game, name) for name in names}
+    ids = {name: new_player(game, name, display_name=f"{name} shown") for name in names}
     trade(game, ids["ply0"], "buy", a.symbol, "123.45678901")
     trade(game, ids["ply1"], "buy", b.symbol, "10")
     trade(game, ids["ply2"], "buy", a.symbol, "7")
@@ -60,7 +60,11 @@ def test_a_pass_ranks_every_player_at_the_published_prices(game, clock):
     assert [(r.name, r.total_pnl) for r in found.top] == brute_force(game)
     assert [r.rank for r in found.top] == list(range(1, 8))
     assert all(r.granted == game.settings.initial_cash for r in found.top)
-    assert [r.name for r in found.top if r.total_pnl == 0][-3:] == ["ply4", "ply5", "ply6"]
+    assert [r.name for r in found.top if r.total_pnl == 0][-3:] == [
+        "ply4 shown",
+        "ply5 shown",
+        "ply6 shown",
+    ]
     assert [r.name for r in board(game, 2).top] == [r.name for r in found.top[:2]]
 
 
@@ -116,6 +120,7 @@ def test_the_engine_ranks_every_few_steps_and_less_often_when_a_pass_is_dear(gam
 def test_each_pass_is_pushed_to_everyone_with_display_names_only(app, game, clock):
     asset = new_asset(game, initial="10")
     alice = new_player(game, "alice")
+    shown = read(game.database, lambda s: s.get(Player, alice).display_name)
     trade(game, alice, "buy", asset.symbol, "1")
     anonymous = socketio.test_client(app)
     clock.advance(1)
@@ -126,9 +131,10 @@ def test_each_pass_is_pushed_to_everyone_with_display_names_only(app, game, cloc
     (body,) = pushed
     assert set(body) == {"tick_seq", "as_of", "players", "leaderboard"}
     assert body["players"] == 1 and body["tick_seq"] == 1
-    assert body["leaderboard"][0]["name"] == "alice"
-    assert set(body["leaderboard"][0]) == {"rank", "name", "total_pnl", "return_pct"}
+    assert body["leaderboard"][0]["display_name"] == shown
+    assert set(body["leaderboard"][0]) == {"rank", "display_name", "total_pnl", "return_pct"}
     assert "player" not in json.dumps(body["leaderboard"])
+    assert "alice" not in json.dumps(body).lower()
 
 
 def test_the_push_carries_the_top_rows_only(game, clock, monkeypatch):
@@ -155,8 +161,12 @@ def test_before_any_pass_the_board_is_empty(client):
 
 def test_the_caller_sees_their_own_rank_and_return_outside_the_top(client, game, clock):
     asset = new_asset(game, initial="10", drift="0", volatility="0.05")
-    tokens = {name: register(client, name) for name in ("ann", "ben", "cat", "dan")}
-    for name, quantity in (("ann", "100"), ("ben", "50"), ("cat", "10")):
+    # keyed by display name, the only name the board shows
+    tokens = {
+        f"{n.upper()} Z": register(client, n, display_name=f"{n.upper()} Z")
+        for n in ("ann", "ben", "cat", "dan")
+    }
+    for name, quantity in (("ANN Z", "100"), ("BEN Z", "50"), ("CAT Z", "10")):
         assert post_trade(client, tokens[name], asset.symbol, "buy", quantity).status_code == 201
     clock.advance(3)
     MarketEngine(game).step()
@@ -164,7 +174,7 @@ def test_the_caller_sees_their_own_rank_and_return_outside_the_top(client, game,
 
     anonymous = client.get(f"{API}/leaderboard?limit=2").get_json()
     assert "me" not in anonymous
-    assert [(r["name"], r["total_pnl"]) for r in anonymous["leaderboard"]] == [
+    assert [(r["display_name"], r["total_pnl"]) for r in anonymous["leaderboard"]] == [
         (name, money.usd(value)) for name, value in expected[:2]
     ]
     assert anonymous["players"] == 4 and anonymous["tick_seq"] == 1
@@ -176,7 +186,7 @@ def test_the_caller_sees_their_own_rank_and_return_outside_the_top(client, game,
     granted = game.settings.initial_cash
     assert mine["me"] == {
         "rank": 4,
-        "name": last_name,
+        "display_name": last_name,
         "total_pnl": money.usd(last_pnl),
         "return_pct": money.fmt(
             -(abs(last_pnl) * 10_000 // granted) if last_pnl < 0 else last_pnl * 10_000 // granted,
@@ -184,12 +194,16 @@ def test_the_caller_sees_their_own_rank_and_return_outside_the_top(client, game,
         ),
     }
     # registered after the pass: not ranked until the next one
-    eve = register(client, "eve")
+    eve = register(client, "eve", display_name="Evening Star")
     assert client.get(f"{API}/leaderboard", headers=bearer(eve)).get_json()["me"] is None
     clock.advance(1)
     MarketEngine(game).step()
     me = client.get(f"{API}/leaderboard", headers=bearer(eve)).get_json()["me"]
-    assert me["name"] == "eve" and me["total_pnl"] == "0.000000" and me["return_pct"] == "0.00"
+    assert (
+        me["display_name"] == "Evening Star"
+        and me["total_pnl"] == "0.000000"
+        and me["return_pct"] == "0.00"
+    )
 
 
 def test_return_pct_is_exact_and_truncated_toward_zero(game):

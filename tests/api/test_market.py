@@ -153,19 +153,20 @@ def test_the_proof_hides_the_seed_until_settlement_then_reveals_one_that_verifie
 
 def test_tape_and_leaderboard_show_display_names_never_player_ids(client, game, clock):
     asset = new_asset(game, initial="10")
-    alice, bob = register(client, "alice"), register(client, "Bob_2")
+    alice = register(client, "alice", display_name="Queen of Hearts")
+    bob = register(client, "Bob_2", display_name="Knave")
     assert post_trade(client, alice, asset.symbol, "buy", "3").status_code == 201
     assert post_trade(client, bob, asset.symbol, "buy", "1").status_code == 201
     clock.advance(2)
     assert post_trade(client, bob, asset.symbol, "sell", "1").status_code == 201
 
     tape = client.get(f"{API}/tape").get_json()["tape"]
-    assert [(t["name"], t["side"]) for t in tape] == [
-        ("Bob_2", "sell"),
-        ("Bob_2", "buy"),
-        ("alice", "buy"),
+    assert [(t["display_name"], t["side"]) for t in tape] == [
+        ("Knave", "sell"),
+        ("Knave", "buy"),
+        ("Queen of Hearts", "buy"),
     ]
-    keys = {"id", "symbol", "side", "quantity", "price", "total", "executed_at", "name"}
+    keys = {"id", "symbol", "side", "quantity", "price", "total", "executed_at", "display_name"}
     assert all(set(t) == keys for t in tape)
     own = client.get(f"{API}/trades", headers=bearer(bob)).get_json()["trades"]
     assert [t["id"] for t in tape[:2]] == [t["id"] for t in own]  # trade ids, not player ids
@@ -173,11 +174,12 @@ def test_tape_and_leaderboard_show_display_names_never_player_ids(client, game, 
 
     MarketEngine(game).step()  # the engine ranks; the route reads its last pass
     board = client.get(f"{API}/leaderboard").get_json()["leaderboard"]
-    assert {r["name"] for r in board} == {"alice", "Bob_2"}
+    assert {r["display_name"] for r in board} == {"Queen of Hearts", "Knave"}
     assert [r["rank"] for r in board] == [1, 2]
-    assert all(set(r) == {"rank", "name", "total_pnl", "return_pct"} for r in board)
+    assert all(set(r) == {"rank", "display_name", "total_pnl", "return_pct"} for r in board)
     pnl = [Decimal(r["total_pnl"]) for r in board]
     assert pnl == sorted(pnl, reverse=True)
     for body in (tape, board):
         text = json.dumps(body)
         assert "player" not in text and "user" not in text
+        assert "alice" not in text.lower() and "bob_2" not in text.lower()

@@ -260,6 +260,29 @@ def test_account_and_trade_replies_match_the_document(client, game, clock):
     call(client, "post", "/api/v1/auth/logout", 401, headers=auth)
 
 
+def test_account_names_replies_match_the_document(app, client, game):
+    account = "/api/v1/account"
+    alice = register(client, "alice", display_name="Queen of Hearts")
+    register(client, "bob", display_name="Knave")
+    auth = bearer(alice)
+    call(client, "get", account, 200, headers=auth)
+    call(client, "get", account, 401)
+    call(client, "patch", account, 200, json={"display_name": "Red Queen"}, headers=auth)
+    call(client, "patch", account, 409, json={"display_name": "KNAVE"}, headers=auth)
+    call(client, "patch", account, 422, json={"display_name": "A1ice"}, headers=auth)
+    call(client, "patch", account, 422, json={"display_name": "?"}, headers=auth)
+    call(client, "patch", account, 400, data="x", headers=auth)
+    call(client, "patch", account, 401, json={"display_name": "Someone"})
+    web_client = app.test_client()
+    cookie_login(game, web_client, "carol")
+    call(web_client, "patch", account, 403, json={"display_name": "Someone"})
+    register_ = "/api/v1/auth/register"
+    call(client, "post", register_, 409, json={"username": "dan", "password": PASSWORD,
+                                               "display_name": "Red Queen"})  # fmt: skip
+    call(client, "post", register_, 422, json={"username": "dan", "password": PASSWORD,
+                                               "display_name": "Dan"})  # fmt: skip
+
+
 def test_trades_are_rate_limited_per_player(client, game):
     alice, bob = register(client, "alice"), register(client, "bob")
     statuses = []

@@ -22,10 +22,11 @@ PHONE = {
 PASSWORD = "correct-horse-9"
 
 
-def register(page, url: str, username: str) -> None:
+def register(page, url: str, username: str, display_name: str = "") -> None:
     """Create an account through the /register form; it lands on the dashboard."""
     page.goto(f"{url}/register")
     page.fill("#username", username)
+    page.fill("#display_name", display_name)
     page.fill("#password", PASSWORD)
     page.fill("#password2", PASSWORD)
     page.click("button[type=submit]")

@@ -195,7 +195,7 @@ def test_phone_cards_sheet_overview_and_settle(game, market, open_page) -> None:
 
 def test_only_the_layout_on_screen_is_drawn(game, market, open_page) -> None:
     page = open_page(DESKTOP)
-    register(page, market.url, "resizer")
+    register(page, market.url, "resizer", "Mover Shaker")
     desk_tick = page.locator('.desk [data-role="tick"]')
     phone_value = page.locator('.phone [data-m="value"]')
     before = tick(page)
@@ -210,7 +210,11 @@ def test_only_the_layout_on_screen_is_drawn(game, market, open_page) -> None:
     expect(page.locator(".phone")).to_be_visible()
     expect(phone_value).to_have_text(re.compile(r"^\$[\d,]+\.\d\d$"))
     expect(page.locator(".m-card").first.locator(".m-price")).to_have_text(re.compile(r"^\$\d"))
-    expect(page.locator("#m-leaders-table tbody tr").first).to_contain_text("resizer")
+    # the board shows the display name, marked as the player's own row
+    row = page.locator("#m-leaders-table tbody tr").first
+    expect(row).to_contain_text("Mover Shaker")
+    expect(row).to_have_class("mine")
+    expect(page.locator("#m-leaders-table")).not_to_contain_text("resizer")
     # while the desktop, now hidden, stands still
     frozen = desk_tick.text_content()
     now = tick(page)

@@ -37,7 +37,7 @@ function setLeaders(body) {
 
 async function boot() {
   app = document.getElementById("app");
-  state.username = app.dataset.username || "";
+  state.displayName = app.dataset.displayName || "";
   toasts.init();
   wirePushes();
 

@@ -5,7 +5,7 @@ import { color } from "./theme.js";
 const MAX_POINTS = 300;
 
 export const state = {
-  username: "",
+  displayName: "", // the signed-in player's public name: marks their own rows on the tape and board
   assets: new Map(), // symbol -> asset (see addAsset)
   portfolio: null, // the API's portfolio body
   granted: null, // BigInt USD atoms the player started with (value - total P&L)

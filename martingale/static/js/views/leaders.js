@@ -7,7 +7,7 @@ export function renderLeaders(tbody) {
   fill(tbody, state.leaders.map((r) => {
     const pnl = h("td", { class: "num mono", text: `${fmt.arrow(fmt.sign(r.total_pnl))} ${fmt.signedUsd(r.total_pnl)}` });
     setTone(pnl, fmt.sign(r.total_pnl));
-    return h("tr", { class: r.name === state.username ? "mine" : "" },
-      h("td", { class: "mono", text: `#${r.rank}` }), h("th", { scope: "row", text: r.name }), pnl);
+    return h("tr", { class: r.display_name === state.displayName ? "mine" : "" },
+      h("td", { class: "mono", text: `#${r.rank}` }), h("th", { scope: "row", text: r.display_name }), pnl);
   }));
 }

@@ -29,9 +29,9 @@ export function ownTradeRow(r, { brief = false } = {}) {
 
 /** One public trade on the tape, the signed-in player's own marked. */
 export function tapeRow(t) {
-  return h("tr", { class: t.name === state.username ? "mine" : "" },
+  return h("tr", { class: t.display_name === state.displayName ? "mine" : "" },
     h("td", { class: "mono muted", text: fmt.time(Date.parse(t.executed_at)) }),
-    h("td", { class: "name", text: t.name }),
+    h("td", { class: "name", text: t.display_name }),
     h("th", { scope: "row" }, symTag(t.symbol)),
     h("td", {}, kindBadge(t.side)),
     h("td", { class: "num mono", text: fmt.qty(t.quantity) }),
