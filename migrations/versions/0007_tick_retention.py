@@ -1,7 +1,7 @@
 """tick retention: a settled asset's stored ticks may be dropped, its path recomputed from the seed
 
-Revision ID: 0006_tick_retention
-Revises: 0005_engine_term
+Revision ID: 0007_tick_retention
+Revises: 0006_display_names
 Create Date: 2026-11-29 21:00:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_tick_retention'
-down_revision = '0005_engine_term'
+revision = '0007_tick_retention'
+down_revision = '0006_display_names'
 branch_labels = None
 depends_on = None
 
