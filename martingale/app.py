@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.engine import make_url
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api, cli, http_errors, realtime, security, web
 from .clock import SystemClock
@@ -44,6 +45,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     realtime.init_realtime(app)
+    hops = int(app.config.get("MARTINGALE_TRUSTED_PROXIES", 0))
+    if hops:
+        # outermost, so the limiter, the routes and the socket handshake all see the client's
+        # address and scheme as the trusted proxies reported them (the rightmost ``hops`` entries)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_port=hops
+        )
     cli.register(app)
     return app
 

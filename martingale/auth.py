@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import password_attempts
 from .accounts import add_player, unique_username
 from .errors import (
     InvalidCredentials,
@@ -112,13 +113,16 @@ def login(game: Game, username: object, password: object, kind: str) -> Login:
     ):
         check_password_hash(_DUMMY_HASH, "x")  # the same cost as a real miss
         raise InvalidCredentials("invalid username or password")
+    key = username.strip().lower()
+    password_attempts.check(game, key)  # known or not: the answer must not tell
     player = read(
-        game.database,
-        lambda s: s.scalar(select(Player).where(Player.username_key == username.strip().lower())),
+        game.database, lambda s: s.scalar(select(Player).where(Player.username_key == key))
     )
     stored = player.password_hash if player is not None else None
     if not check_password_hash(stored or _DUMMY_HASH, password) or player is None or stored is None:
+        password_attempts.failed(game, key)
         raise InvalidCredentials("invalid username or password")
+    password_attempts.succeeded(game, key)
     return run_in_transaction(
         game.database, lambda s: _open(s, game, player.id, player.username, kind)
     )
@@ -266,6 +270,8 @@ def change_password(
     if not isinstance(current, str) or not is_encodable(current):
         raise WrongPassword("current password is incorrect")
     pw_hash = generate_password_hash(new_password, method=game.settings.password_hash_method)
+    account = principal.username.lower()
+    password_attempts.check(game, account)  # a stolen session must not guess without a budget
     revoked: list[str] = []
 
     def work(session: Session) -> Login:
@@ -287,6 +293,11 @@ def change_password(
         revoked.extend(live)
         return _open(session, game, player.id, player.username, kind)
 
-    result = run_in_transaction(game.database, work)
+    try:
+        result = run_in_transaction(game.database, work)
+    except WrongPassword:
+        password_attempts.failed(game, account)
+        raise
+    password_attempts.succeeded(game, account)
     game.events.publish("sessions_revoked", {"session_ids": revoked})
     return result

@@ -31,6 +31,12 @@ def error_response(code: str, message: str, status: int, **headers: str) -> Resp
     return _reply(wire.error_body(code, message), status, headers)
 
 
+def retry_after(exc: MartingaleError) -> dict[str, str]:
+    """The Retry-After header a refusal calls for, if any."""
+    wait = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(wait)} if wait else {}
+
+
 def _reply(body: dict[str, Any], status: int, headers: dict[str, str]) -> Response:
     response = jsonify(body)
     response.status_code = status
@@ -45,7 +51,7 @@ def _wants_json() -> bool:
 def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(MartingaleError)
     def on_domain_error(exc: MartingaleError) -> Response:
-        return error_response(exc.code, exc.message, exc.status)
+        return error_response(exc.code, exc.message, exc.status, **retry_after(exc))
 
     @app.errorhandler(CSRFError)
     def on_csrf(exc: CSRFError) -> Response:

@@ -19,6 +19,7 @@ from ..errors import (
     InvalidCredentials,
     InvalidPassword,
     InvalidUsername,
+    TooManyAttempts,
     UsernameTaken,
     WrongPassword,
 )
@@ -63,6 +64,10 @@ def _sign_in(result: auth.Login) -> Any:
     return redirect(url_for("web.index"))
 
 
+def _locked(page: str, exc: TooManyAttempts) -> Any:
+    return page, 429, {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(rate_limits.ACCOUNT_WRITES, methods=["POST"])
 def register() -> Any:
@@ -94,6 +99,9 @@ def login() -> Any:
             result = auth.login(current_game(), form.username.data, form.password.data, auth.WEB)
         except InvalidCredentials as exc:
             form.password.errors = [exc.message]
+        except TooManyAttempts as exc:
+            form.password.errors = [exc.message]
+            return _locked(render_template("auth/login.html", form=form), exc)
         else:
             return _sign_in(result)
     return render_template("auth/login.html", form=form), 200 if not form.errors else 401
@@ -122,8 +130,10 @@ def change_password() -> Any:
                 current_game(), current_user.principal, form.current_password.data,
                 form.new_password.data, auth.WEB,
             )  # fmt: skip
-        except WrongPassword as exc:
+        except (WrongPassword, TooManyAttempts) as exc:
             form.current_password.errors = [exc.message]
+            if isinstance(exc, TooManyAttempts):
+                return _locked(render_template("auth/change_password.html", form=form), exc)
         except InvalidPassword as exc:
             form.new_password.errors = [exc.message]
         else:
