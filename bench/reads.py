@@ -84,7 +84,7 @@ from martingale.money import PRICE_SCALE, QTY_SCALE, value_ceil, value_floor  # 
 from martingale.reports import ValuePoint  # noqa: E402
 from martingale.transaction_utils import read, run_in_transaction  # noqa: E402
 
-PASSWORD = "password123"
+PASSWORD = "Quartz-Lantern-31"
 API = "/api/v1"
 
 

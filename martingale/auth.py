@@ -93,7 +93,7 @@ def register(game: Game, username: object, password: object, kind: str) -> Login
     """Create the player, grant the starting cash and log in, in one transaction."""
     name = parse_username(username)
     pw_hash = generate_password_hash(
-        parse_password(password), method=game.settings.password_hash_method
+        parse_password(password, name), method=game.settings.password_hash_method
     )
 
     def work(session: Session) -> Login:
@@ -266,7 +266,7 @@ def change_password(
     game: Game, principal: Principal, current: object, new: object, kind: str
 ) -> Login:
     """Check the current password, store the new one, end every session, open a fresh one."""
-    new_password = parse_password(new)
+    new_password = parse_password(new, principal.username)
     if not isinstance(current, str) or not is_encodable(current):
         raise WrongPassword("current password is incorrect")
     pw_hash = generate_password_hash(new_password, method=game.settings.password_hash_method)

@@ -145,7 +145,7 @@ def listeners() -> Iterator[Callable[..., Listener]]:
 def register(url: str, name: str) -> dict:
     reply = requests.post(
         f"{url}/api/v1/auth/register",
-        json={"username": name, "password": "password123"},
+        json={"username": name, "password": "Quartz-Lantern-31"},
         timeout=30,
     )
     assert reply.status_code == 201, reply.text
@@ -258,7 +258,7 @@ def test_a_logout_on_one_server_drops_that_sessions_sockets_on_every_server(topo
     first = register(server_a, "alice")
     second = requests.post(
         f"{server_b}/api/v1/auth/login",
-        json={"username": "alice", "password": "password123"},
+        json={"username": "alice", "password": "Quartz-Lantern-31"},
         timeout=30,
     ).json()
     on_b, on_a = (

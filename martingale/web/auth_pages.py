@@ -41,7 +41,7 @@ class RegisterForm(FlaskForm):
     )  # fmt: skip
     password = PasswordField(
         "Password", validators=[DataRequired(), Length(8, 128)],
-        description="At least 8 characters.",
+        description="At least 8 characters and hard to guess: a few uncommon words work well.",
     )  # fmt: skip
     password2 = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]

@@ -48,7 +48,7 @@ def test_register_returns_a_working_token_pair(client, game):
 @pytest.mark.parametrize("taken", ["alice", "ALICE", "Alice", " aLiCe "])
 def test_register_refuses_a_taken_username_case_insensitively(client, game, taken):
     register(client, "alice")
-    r = client.post(f"{API}/auth/register", json={"username": taken, "password": "another-pw"})
+    r = client.post(f"{API}/auth/register", json={"username": taken, "password": "another-Pass-77"})
     assert_error(r, 409, "username_taken")
     assert count(game, Player) == 1
 
