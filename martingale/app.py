@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, cli, http_errors, realtime, security, web
+from . import api, cli, http_errors, realtime, security, security_headers, web
 from .clock import SystemClock
 from .config import ConfigError, load_config
 from .extensions import db, migrate
@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     security.init_security(app)
     http_errors.init_error_handlers(app)
+    security_headers.init_security_headers(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     realtime.init_realtime(app)
