@@ -269,9 +269,9 @@ def change_password(
     new_password = parse_password(new, principal.username)
     if not isinstance(current, str) or not is_encodable(current):
         raise WrongPassword("current password is incorrect")
-    pw_hash = generate_password_hash(new_password, method=game.settings.password_hash_method)
     account = principal.username.lower()
     password_attempts.check(game, account)  # a stolen session must not guess without a budget
+    pw_hash = generate_password_hash(new_password, method=game.settings.password_hash_method)
     revoked: list[str] = []
 
     def work(session: Session) -> Login:

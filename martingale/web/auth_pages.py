@@ -65,6 +65,7 @@ def _sign_in(result: auth.Login) -> Any:
 
 
 def _locked(page: str, exc: TooManyAttempts) -> Any:
+    """The form again, answered 429 with Retry-After, as the API answers a locked account."""
     return page, 429, {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
 
 
@@ -130,10 +131,11 @@ def change_password() -> Any:
                 current_game(), current_user.principal, form.current_password.data,
                 form.new_password.data, auth.WEB,
             )  # fmt: skip
-        except (WrongPassword, TooManyAttempts) as exc:
+        except WrongPassword as exc:
             form.current_password.errors = [exc.message]
-            if isinstance(exc, TooManyAttempts):
-                return _locked(render_template("auth/change_password.html", form=form), exc)
+        except TooManyAttempts as exc:
+            form.current_password.errors = [exc.message]
+            return _locked(render_template("auth/change_password.html", form=form), exc)
         except InvalidPassword as exc:
             form.new_password.errors = [exc.message]
         else:

@@ -7,8 +7,10 @@ import itertools
 import re
 
 import pytest
+from limits.storage import MemoryStorage
 
-from martingale import create_app
+from martingale import create_app, password_attempts
+from martingale.extensions import limiter
 from martingale.game import game_of
 from martingale.models import AuthSession
 
@@ -169,3 +171,19 @@ def test_x_forwarded_for_names_the_client_only_behind_a_trusted_proxy(database_u
     # every request comes from the one proxy; with no proxy trusted the header is the client's word
     assert statuses[:10] == [401] * 10
     assert statuses[10] == (429 if limited else 401)
+
+
+def test_with_the_storage_unreachable_the_process_counts_on_its_own(app, client, game, monkeypatch):
+    register(client, "alice")
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with app.app_context():
+        storage = limiter.limiter.storage
+    for name in ("get", "incr", "clear"):
+        monkeypatch.setattr(storage, name, unreachable)
+    monkeypatch.setattr(password_attempts, "_FALLBACK", MemoryStorage())  # this test's own
+    for _ in range(5):
+        assert_error(_login(client, "alice", "not-the-password"), 401, "invalid_credentials")
+    _locked(_login(client, "alice", PASSWORD))  # counted in this process's memory meanwhile
