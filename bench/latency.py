@@ -66,7 +66,7 @@ class Player:
         self.url = url
         self.http = requests.Session()
         login = self.http.post(f"{url}/api/v1/auth/register", timeout=30,
-                               json={"username": f"lat_{secrets.token_hex(5)}", "password": "password123"}).json()  # fmt: skip
+                               json={"username": f"lat_{secrets.token_hex(5)}", "password": "Quartz-Lantern-31"}).json()  # fmt: skip
         self.token = login["access_token"]
         self.http.headers["Authorization"] = f"Bearer {self.token}"
         self.sio = socketio.Client()

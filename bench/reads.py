@@ -85,7 +85,7 @@ from martingale.names import skeleton  # noqa: E402
 from martingale.reports import ValuePoint  # noqa: E402
 from martingale.transaction_utils import read, run_in_transaction  # noqa: E402
 
-PASSWORD = "password123"
+PASSWORD = "Quartz-Lantern-31"
 API = "/api/v1"
 
 

@@ -9,8 +9,20 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.engine import make_url
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, cli, error_reporting, http_errors, logs, metrics, realtime, security, web
+from . import (
+    api,
+    cli,
+    error_reporting,
+    http_errors,
+    logs,
+    metrics,
+    realtime,
+    security,
+    security_headers,
+    web,
+)
 from .clock import SystemClock
 from .config import ConfigError, load_config
 from .extensions import db, migrate
@@ -44,9 +56,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_metrics(app)
     security.init_security(app)
     http_errors.init_error_handlers(app)
+    security_headers.init_security_headers(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     realtime.init_realtime(app)
+    hops = int(app.config.get("MARTINGALE_TRUSTED_PROXIES", 0))
+    if hops:
+        # outermost, so the limiter, the routes and the socket handshake all see the client's
+        # address and scheme as the trusted proxies reported them (the rightmost ``hops`` entries)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_port=hops
+        )
     cli.register(app)
     return app
 

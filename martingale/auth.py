@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import password_attempts
 from .accounts import add_player, unique_names
 from .errors import (
     InvalidCredentials,
@@ -104,7 +105,7 @@ def register(
     name = parse_username(username)
     shown = None if display_name is None else parse_display_name(display_name)
     pw_hash = generate_password_hash(
-        parse_password(password), method=game.settings.password_hash_method
+        parse_password(password, name), method=game.settings.password_hash_method
     )
 
     def work(session: Session) -> Login:
@@ -126,13 +127,16 @@ def login(game: Game, username: object, password: object, kind: str) -> Login:
     ):
         check_password_hash(_DUMMY_HASH, "x")  # the same cost as a real miss
         raise InvalidCredentials("invalid username or password")
+    key = username.strip().lower()
+    password_attempts.check(game, key)  # known or not: the answer must not tell
     player = read(
-        game.database,
-        lambda s: s.scalar(select(Player).where(Player.username_key == username.strip().lower())),
+        game.database, lambda s: s.scalar(select(Player).where(Player.username_key == key))
     )
     stored = player.password_hash if player is not None else None
     if not check_password_hash(stored or _DUMMY_HASH, password) or player is None or stored is None:
+        password_attempts.failed(game, key)
         raise InvalidCredentials("invalid username or password")
+    password_attempts.succeeded(game, key)
     return run_in_transaction(game.database, lambda s: _open(s, game, player, kind))
 
 
@@ -274,9 +278,11 @@ def change_password(
     game: Game, principal: Principal, current: object, new: object, kind: str
 ) -> Login:
     """Check the current password, store the new one, end every session, open a fresh one."""
-    new_password = parse_password(new)
+    new_password = parse_password(new, principal.username)
     if not isinstance(current, str) or not is_encodable(current):
         raise WrongPassword("current password is incorrect")
+    account = principal.username.lower()
+    password_attempts.check(game, account)  # a stolen session must not guess without a budget
     pw_hash = generate_password_hash(new_password, method=game.settings.password_hash_method)
     revoked: list[str] = []
 
@@ -299,6 +305,11 @@ def change_password(
         revoked.extend(live)
         return _open(session, game, player, kind)
 
-    result = run_in_transaction(game.database, work)
+    try:
+        result = run_in_transaction(game.database, work)
+    except WrongPassword:
+        password_attempts.failed(game, account)
+        raise
+    password_attempts.succeeded(game, account)
     game.events.publish("sessions_revoked", {"session_ids": revoked})
     return result

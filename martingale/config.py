@@ -45,6 +45,8 @@ DEFAULTS: dict[str, str] = {
     "MARTINGALE_MESSAGE_QUEUE": "",
     "RATELIMIT_STORAGE_URI": "",
     "RATELIMIT_ENABLED": "true",
+    # proxies in front of the app whose X-Forwarded-* headers are believed (Heroku's router: 1)
+    "MARTINGALE_TRUSTED_PROXIES": "0",
 }
 DEV_SECRET = DEFAULTS["SECRET_KEY"]
 
@@ -69,6 +71,12 @@ def _decimal(name: str, raw: str) -> Decimal:
     if not value.is_finite() or value <= 0:
         raise ConfigError(f"{name} must be a positive number, got {raw!r}")
     return value
+
+
+def _count(name: str, raw: str) -> int:
+    if not raw.strip().isdigit():
+        raise ConfigError(f"{name} must be a whole number (0 or more), got {raw!r}")
+    return int(raw)
 
 
 def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
@@ -139,6 +147,11 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
         # off only for load tests that register many players from one address
         "RATELIMIT_ENABLED": env["RATELIMIT_ENABLED"].lower() not in ("off", "0", "false", "no"),
+        # with none trusted, a client could name any address in X-Forwarded-For and so spend
+        # someone else's budget, or escape its own
+        "MARTINGALE_TRUSTED_PROXIES": _count(
+            "MARTINGALE_TRUSTED_PROXIES", env["MARTINGALE_TRUSTED_PROXIES"]
+        ),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to

@@ -64,6 +64,16 @@ class RateLimited(MartingaleError):
     code = "rate_limited"
     status = 429
 
+    def __init__(self, message: str, retry_after: int | None = None, **details: object) -> None:
+        super().__init__(message, **details)
+        self.retry_after = retry_after  # seconds, sent as Retry-After when known
+
+
+class TooManyAttempts(RateLimited):
+    """Too many wrong passwords for one account, from wherever (password_attempts.py)."""
+
+    code = "too_many_attempts"
+
 
 # -- malformed requests ------------------------------------------------------------------------
 

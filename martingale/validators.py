@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from zxcvbn import zxcvbn
+
 from .errors import (
     InvalidIdempotencyKey,
     InvalidPassword,
@@ -29,6 +31,9 @@ _SYMBOL = re.compile(r"[A-Z]{1,10}")
 USERNAME = re.compile(r"[A-Za-z0-9_]{3,20}")
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _MAX_QUANTITY_TEXT = 64
+# zxcvbn's score, 0-4: 3 means about 10^8 guesses or more ("safely unguessable" against online
+# attacks, some protection offline with scrypt); 4 would refuse many passphrases people remember
+MIN_STRENGTH = 3
 
 
 @dataclass(frozen=True)
@@ -109,12 +114,23 @@ def parse_username(value: object) -> str:
     return name
 
 
-def parse_password(value: object) -> str:
-    """At least 8 characters, at most 128, not only whitespace (spec 9)."""
+def parse_password(value: object, username: str) -> str:
+    """A password to set: 8 to 128 characters, not only whitespace (spec 9), not containing the
+    username, and hard to guess (``MIN_STRENGTH``)."""
     if not isinstance(value, str) or not 8 <= len(value) <= 128 or not value.strip():
         raise InvalidPassword("password must be 8 to 128 characters and not only spaces")
     if not is_encodable(value):
         raise InvalidPassword("password must be valid Unicode text")
+    if username.lower() in value.lower():
+        raise InvalidPassword("password must not contain the username")
+    # zxcvbn refuses more than 72 characters; a prefix that is hard to guess makes the whole so
+    found = zxcvbn(value[:72], user_inputs=[username, "martingale"])
+    if found["score"] < MIN_STRENGTH:
+        feedback = found["feedback"]
+        advice = " ".join(filter(None, [feedback["warning"], *feedback["suggestions"]]))
+        raise InvalidPassword(
+            f"password is too easy to guess: {advice or 'add another word or two.'}"
+        )
     return value
 
 

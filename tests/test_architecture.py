@@ -15,7 +15,13 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "martingale"
 ROUTES = ("martingale.api", "martingale.web", "martingale.realtime")
 # what only the routes and the composition root may use: request handling and wire shapes
-EDGE = (*ROUTES, "martingale.security", "martingale.http_errors", "martingale.wire")
+EDGE = (
+    *ROUTES,
+    "martingale.security",
+    "martingale.security_headers",
+    "martingale.http_errors",
+    "martingale.wire",
+)
 ROOT = ("martingale", "martingale.app", "martingale.cli", "martingale.simulate")
 
 

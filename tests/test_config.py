@@ -18,6 +18,7 @@ def test_defaults_are_the_documented_ones():
     assert config["MARTINGALE_CORS_ORIGINS"] == []  # same origin only
     assert config["SESSION_COOKIE_HTTPONLY"] and config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert not config["SESSION_COOKIE_SECURE"]
+    assert config["MARTINGALE_TRUSTED_PROXIES"] == 0  # X-Forwarded-For ignored unless configured
 
 
 @pytest.mark.parametrize(
@@ -47,6 +48,8 @@ def test_production_refuses_the_development_secret():
         {"INITIAL_CASH": "lots"},
         {"MARTINGALE_TICK_SECONDS": "-1"},
         {"MARTINGALE_LIFETIME_MIN_SECONDS": "900", "MARTINGALE_LIFETIME_MAX_SECONDS": "300"},
+        {"MARTINGALE_TRUSTED_PROXIES": "-1"},
+        {"MARTINGALE_TRUSTED_PROXIES": "one"},
     ],
 )
 def test_malformed_settings_are_refused(env):

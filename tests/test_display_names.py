@@ -150,7 +150,7 @@ def test_a_username_that_looks_like_a_display_name_is_taken(game):
     with pytest.raises(UsernameTaken):
         new_player(game, "zed_zebra")
     with pytest.raises(UsernameTaken):
-        auth.register(game, "ZedZebra", "password123", auth.API)
+        auth.register(game, "ZedZebra", "Quartz-Lantern-31", auth.API)
 
 
 def test_a_player_may_restyle_their_own_display_name(game):
@@ -198,7 +198,7 @@ def test_look_alike_claims_racing_in_threads_leave_exactly_one_winner(game):
 def test_registrations_racing_for_one_look_alike_display_name_leave_one_winner(game):
     def register(i):
         return auth.register(
-            game, f"runner{i}", "password123", auth.API, display_name=LOOK_ALIKES[i]
+            game, f"runner{i}", "Quartz-Lantern-31", auth.API, display_name=LOOK_ALIKES[i]
         )
 
     results = race(len(LOOK_ALIKES), register)

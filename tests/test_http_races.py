@@ -29,7 +29,7 @@ def live_url(app):
 def register(url, name):
     reply = requests.post(
         f"{url}/api/v1/auth/register",
-        json={"username": name, "password": "password123"},
+        json={"username": name, "password": "Quartz-Lantern-31"},
         timeout=30,
     )
     assert reply.status_code == 201, reply.text

@@ -27,7 +27,7 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def register(client, name="alice", password="password123", confirm=None):
+def register(client, name="alice", password="Quartz-Lantern-31", confirm=None):
     page = client.get("/register").get_data(as_text=True)
     return client.post(
         "/register",
@@ -65,10 +65,10 @@ def test_registering_signs_in_with_a_lasting_httponly_cookie(client, game):
 @pytest.mark.parametrize(
     ("name", "password", "confirm", "message"),
     [
-        ("al", "password123", None, "between 3 and 20"),
-        ("admin", "password123", None, "reserved"),
+        ("al", "Quartz-Lantern-31", None, "between 3 and 20"),
+        ("admin", "Quartz-Lantern-31", None, "reserved"),
         ("alice_2", "short", None, "between 8 and 128"),
-        ("alice_3", "password123", "different1", "Passwords differ"),
+        ("alice_3", "Quartz-Lantern-31", "different1", "Passwords differ"),
     ],
 )
 def test_registration_errors_are_shown_next_to_their_field(
@@ -88,8 +88,8 @@ def test_a_taken_username_is_a_field_error_whatever_its_case(client, game, app):
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, game):
-    r = client.post("/register", data={"username": "bob", "password": "password123",
-                                       "password2": "password123"})  # fmt: skip
+    r = client.post("/register", data={"username": "bob", "password": "Quartz-Lantern-31",
+                                       "password2": "Quartz-Lantern-31"})  # fmt: skip
     assert r.status_code in (400, 403, 422)
     assert client.get(f"{API}/portfolio").status_code == 401
 
@@ -134,22 +134,22 @@ def test_cookie_writes_to_the_json_api_need_the_csrf_token(client, game):
 
 
 def test_changing_the_password_ends_other_sessions(client, game, app):
-    register(client, "dave", "password123")
+    register(client, "dave", "Quartz-Lantern-31")
     phone = app.test_client()
     page = phone.get("/login").get_data(as_text=True)
     phone.post(
         "/login",
-        data={"csrf_token": csrf_from(page), "username": "dave", "password": "password123"},
+        data={"csrf_token": csrf_from(page), "username": "dave", "password": "Quartz-Lantern-31"},
     )
     assert phone.get(f"{API}/portfolio").status_code == 200
 
     form = client.get("/change-password").get_data(as_text=True)
     token = csrf_from(form)
     bad = client.post("/change-password", data={"csrf_token": token, "current_password": "wrong-one",
-                                                "new_password": "password456", "confirm_password": "password456"})  # fmt: skip
+                                                "new_password": "Harbor-Violet-58", "confirm_password": "Harbor-Violet-58"})  # fmt: skip
     assert bad.status_code == 422 and "current password is incorrect" in bad.get_data(as_text=True)
-    ok = client.post("/change-password", data={"csrf_token": token, "current_password": "password123",
-                                               "new_password": "password456", "confirm_password": "password456"})  # fmt: skip
+    ok = client.post("/change-password", data={"csrf_token": token, "current_password": "Quartz-Lantern-31",
+                                               "new_password": "Harbor-Violet-58", "confirm_password": "Harbor-Violet-58"})  # fmt: skip
     assert ok.status_code == 302
     assert client.get(f"{API}/portfolio").status_code == 200  # this browser got a fresh session
     assert phone.get(f"{API}/portfolio").status_code == 401  # the other one is out
@@ -178,8 +178,8 @@ def test_the_register_form_takes_an_optional_display_name(client, game, app):
     page = client.get("/register").get_data(as_text=True)
     r = client.post(
         "/register",
-        data={"csrf_token": csrf_from(page), "username": "alice", "password": "password123",
-              "password2": "password123", "display_name": "Queen of Hearts"},
+        data={"csrf_token": csrf_from(page), "username": "alice", "password": "Quartz-Lantern-31",
+              "password2": "Quartz-Lantern-31", "display_name": "Queen of Hearts"},
     )  # fmt: skip
     assert r.status_code == 302
     assert client.get(f"{API}/account").get_json()["display_name"] == "Queen of Hearts"
@@ -194,8 +194,8 @@ def register_named(client, name, display_name):
     page = client.get("/register").get_data(as_text=True)
     return client.post(
         "/register",
-        data={"csrf_token": csrf_from(page), "username": name, "password": "password123",
-              "password2": "password123", "display_name": display_name},
+        data={"csrf_token": csrf_from(page), "username": name, "password": "Quartz-Lantern-31",
+              "password2": "Quartz-Lantern-31", "display_name": display_name},
     )  # fmt: skip
 
 

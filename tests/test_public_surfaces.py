@@ -18,7 +18,7 @@ from martingale.extensions import socketio
 
 from .helpers import new_asset
 
-PASSWORD = "password123"
+PASSWORD = "Quartz-Lantern-31"
 # distinctive: no seed, hash, token or generated name can contain them by chance
 API_USERS = ("zqx_login_alpha", "zqx_login_bravo")
 WEB_USER = "zqx_login_charlie"

@@ -17,7 +17,7 @@ from martingale.transaction_utils import read
 
 from .helpers import execute, new_asset
 
-PASSWORD = "password123"
+PASSWORD = "Quartz-Lantern-31"
 PUBLIC = {"prices", "asset_born", "asset_expired", "asset_settled", "tape", "leaderboard"}
 _keys = itertools.count()
 

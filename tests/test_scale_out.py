@@ -145,7 +145,7 @@ def listeners() -> Iterator[Callable[..., Listener]]:
 def register(url: str, name: str) -> dict:
     reply = requests.post(
         f"{url}/api/v1/auth/register",
-        json={"username": name, "password": "password123"},
+        json={"username": name, "password": "Quartz-Lantern-31"},
         timeout=30,
     )
     assert reply.status_code == 201, reply.text
@@ -210,7 +210,7 @@ def test_metrics_add_up_every_process_whichever_worker_answers(topology, listene
     wait_for(lambda: any(m["prices"] for m in socks[0].named("prices")), 30, "a price")
     symbol = next(iter(next(m for m in socks[0].named("prices") if m["prices"])["prices"]))
     tokens = requests.post(f"{url}/api/v1/auth/register", timeout=30,
-                           json={"username": "metrics", "password": "metrics-password-1"}).json()  # fmt: skip
+                           json={"username": "metrics", "password": "Quartz-Lantern-31"}).json()  # fmt: skip
     for i in range(10):  # a new connection each: both workers take some
         reply = requests.post(f"{url}/api/v1/trades", timeout=30,
                               json={"symbol": symbol, "side": "buy", "quantity": "0.1"},
@@ -302,7 +302,7 @@ def test_a_logout_on_one_server_drops_that_sessions_sockets_on_every_server(topo
     first = register(server_a, "alice")
     second = requests.post(
         f"{server_b}/api/v1/auth/login",
-        json={"username": "alice", "password": "password123"},
+        json={"username": "alice", "password": "Quartz-Lantern-31"},
         timeout=30,
     ).json()
     on_b, on_a = (
@@ -323,18 +323,23 @@ def test_a_logout_on_one_server_drops_that_sessions_sockets_on_every_server(topo
 
 
 def test_rate_limits_count_on_every_server_at_once(topology):
-    """10 password attempts per minute per address, whichever server answers them."""
+    """Per account: 5 wrong passwords lock it on every server. Per address: 10 password attempts
+    a minute, whichever server answers them."""
     server_a, server_b = topology.web("web_a", workers=1), topology.web("web_b", workers=1)
-    statuses = []
-    for i in range(12):
-        reply = requests.post(
+
+    def attempt(i: int, username: str):
+        return requests.post(
             f"{(server_a, server_b)[i % 2]}/api/v1/auth/login",
-            json={"username": "nobody", "password": "wrong-password"},
+            json={"username": username, "password": "wrong-password"},
             timeout=30,
         )
-        statuses.append(reply.status_code)
-    assert statuses[:10] == [401] * 10, statuses
-    assert statuses[10:] == [429, 429], statuses  # each server alone has seen only 5 or 6
+
+    guesses = [attempt(i, "victim") for i in range(6)]
+    assert [r.status_code for r in guesses] == [401] * 5 + [429]  # each server saw 3 at most
+    assert guesses[5].json()["error"]["code"] == "too_many_attempts"
+    statuses = [attempt(i, f"nobody{i}").status_code for i in range(6)]
+    assert statuses == [401] * 4 + [429, 429], statuses  # the address's 11th and 12th
+    # (each server alone has seen only 5 or 6 of the address's attempts)
 
 
 @pytest.mark.parametrize(

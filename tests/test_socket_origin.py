@@ -21,7 +21,7 @@ from martingale.game import game_of
 
 from .helpers import live_server, make_config
 
-PASSWORD = "password123"
+PASSWORD = "Quartz-Lantern-31"
 EVIL = "http://evil.example"
 
 

@@ -34,7 +34,7 @@ from martingale.transaction_utils import read, sqlite_writer, writer_gate
 from .helpers import execute, make_config, new_asset, new_player, trade
 
 ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "password123"
+PASSWORD = "Quartz-Lantern-31"
 
 
 # -- the function and its twin agree -----------------------------------------------------------

@@ -22,6 +22,7 @@ from ..errors import (
     InvalidDisplayName,
     InvalidPassword,
     InvalidUsername,
+    TooManyAttempts,
     UsernameTaken,
     WrongPassword,
 )
@@ -48,7 +49,7 @@ class RegisterForm(FlaskForm):
     )  # fmt: skip
     password = PasswordField(
         "Password", validators=[DataRequired(), Length(8, 128)],
-        description="At least 8 characters.",
+        description="At least 8 characters and hard to guess: a few uncommon words work well.",
     )  # fmt: skip
     password2 = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
@@ -80,6 +81,11 @@ def _sign_in(result: auth.Login) -> Any:
     session.permanent = True  # PERMANENT_SESSION_LIFETIME applies; the session row expires too
     login_user(WebUser(result.principal))
     return redirect(url_for("web.index"))
+
+
+def _locked(page: str, exc: TooManyAttempts) -> Any:
+    """The form again, answered 429 with Retry-After, as the API answers a locked account."""
+    return page, 429, {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -118,6 +124,9 @@ def login() -> Any:
             result = auth.login(current_game(), form.username.data, form.password.data, auth.WEB)
         except InvalidCredentials as exc:
             form.password.errors = [exc.message]
+        except TooManyAttempts as exc:
+            form.password.errors = [exc.message]
+            return _locked(render_template("auth/login.html", form=form), exc)
         else:
             return _sign_in(result)
     return render_template("auth/login.html", form=form), 200 if not form.errors else 401
@@ -170,6 +179,9 @@ def change_password() -> Any:
             )  # fmt: skip
         except WrongPassword as exc:
             form.current_password.errors = [exc.message]
+        except TooManyAttempts as exc:
+            form.current_password.errors = [exc.message]
+            return _locked(render_template("auth/change_password.html", form=form), exc)
         except InvalidPassword as exc:
             form.new_password.errors = [exc.message]
         else:

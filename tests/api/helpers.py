@@ -19,7 +19,7 @@ from martingale.models import Player
 from martingale.transaction_utils import read
 
 API = "/api/v1"
-PASSWORD = "password1"
+PASSWORD = "Tulip-Harbor-93"
 ERROR_KEYS = {"code", "message"}
 
 

@@ -52,7 +52,7 @@ def test_register_returns_a_working_token_pair(client, game):
 @pytest.mark.parametrize("taken", ["alice", "ALICE", "Alice", " aLiCe "])
 def test_register_refuses_a_taken_username_case_insensitively(client, game, taken):
     register(client, "alice")
-    r = client.post(f"{API}/auth/register", json={"username": taken, "password": "another-pw"})
+    r = client.post(f"{API}/auth/register", json={"username": taken, "password": "another-Pass-77"})
     assert_error(r, 409, "username_taken")
     assert count(game, Player) == 1
 
@@ -101,8 +101,8 @@ def test_login_gives_a_new_session_and_the_same_reply_for_any_bad_credentials(cl
 
 def test_login_is_rate_limited_to_10_a_minute_per_client(client, game):
     register(client, "alice")
-    for _ in range(10):
-        r = client.post(f"{API}/auth/login", json={"username": "alice", "password": "wrong-pw"})
+    for i in range(10):  # ten accounts: each account's own budget (5 failures) is not the limit
+        r = client.post(f"{API}/auth/login", json={"username": f"user{i}", "password": "wrong-pw"})
         assert_error(r, 401, "invalid_credentials")
     r = client.post(f"{API}/auth/login", json={"username": "alice", "password": PASSWORD})
     body = assert_error(r, 429, "rate_limited")

@@ -37,7 +37,9 @@ def register(page, url: str, username: str, display_name: str = "") -> None:
 def screenshot(page, name: str, *, clear_toasts: bool = True) -> Path:
     """Save a screenshot under test-artifacts/ (the toasts dismissed first, so the page shows)."""
     if clear_toasts:
-        page.evaluate("document.querySelectorAll('#toasts .toast-close').forEach((b) => b.click())")
+        page.evaluate(
+            "() => document.querySelectorAll('#toasts .toast-close').forEach((b) => b.click())"
+        )
         page.wait_for_timeout(250)
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name

@@ -15,7 +15,7 @@ QTY_RE = re.compile(r"^\d[\d,]*(\.\d{1,8})?$")
 
 def first_live_price_ms(page) -> float:
     """Milliseconds from navigation start to the first price pushed over the socket."""
-    page.wait_for_function("document.getElementById('app').dataset.firstLivePriceMs")
+    page.wait_for_function("() => document.getElementById('app').dataset.firstLivePriceMs")
     return float(page.get_attribute("#app", "data-first-live-price-ms"))
 
 
@@ -46,7 +46,7 @@ def test_desktop_trade_sell_and_settle(game, market, open_page) -> None:
     row = page.locator(f'#asset-table tbody tr[data-symbol="{held.symbol}"]')
     expect(row).to_be_visible()
     before = tick(page)
-    page.wait_for_function(f"Number(document.getElementById('app').dataset.tick) > {before}")
+    page.wait_for_function(f"() => Number(document.getElementById('app').dataset.tick) > {before}")
     expect(row.locator("td.price")).to_have_text(re.compile(r"^\$\d"))
     expect(row.locator("td").nth(1)).to_have_text(re.compile(r"[▲▼•] "))
 
@@ -94,7 +94,7 @@ def test_desktop_trade_sell_and_settle(game, market, open_page) -> None:
         1
     )
     page.wait_for_timeout(int(8 * TICK_S * 1000))  # a few ticks for the charts
-    page.evaluate("window.scrollTo(0, 0)")
+    page.evaluate("() => window.scrollTo(0, 0)")
     path = screenshot(page, "dashboard-desktop.png")
     print(f"desktop screenshot: {path}")
     page.screenshot(path=str(path.with_name("dashboard-desktop-full.png")), full_page=True)
@@ -136,7 +136,7 @@ def test_phone_cards_sheet_overview_and_settle(game, market, open_page) -> None:
     card = page.locator(f'.m-card[data-symbol="{held.symbol}"]')
     expect(card).to_be_in_viewport()
     before = tick(page)
-    page.wait_for_function(f"Number(document.getElementById('app').dataset.tick) > {before}")
+    page.wait_for_function(f"() => Number(document.getElementById('app').dataset.tick) > {before}")
     buy = page.locator('[data-m-action="buy"]')
     expect(buy).to_have_text(f"Buy {held.symbol}")
 
@@ -199,7 +199,9 @@ def test_only_the_layout_on_screen_is_drawn(game, market, open_page) -> None:
     desk_tick = page.locator('.desk [data-role="tick"]')
     phone_value = page.locator('.phone [data-m="value"]')
     before = tick(page)
-    page.wait_for_function(f"Number(document.getElementById('app').dataset.tick) > {before + 2}")
+    page.wait_for_function(
+        f"() => Number(document.getElementById('app').dataset.tick) > {before + 2}"
+    )
     expect(desk_tick).to_have_text(re.compile(r"^\d+$"))
     # ticks went by, and the hidden phone layout was never drawn
     expect(phone_value).to_have_text("—")
@@ -218,14 +220,14 @@ def test_only_the_layout_on_screen_is_drawn(game, market, open_page) -> None:
     # while the desktop, now hidden, stands still
     frozen = desk_tick.text_content()
     now = tick(page)
-    page.wait_for_function(f"Number(document.getElementById('app').dataset.tick) > {now + 2}")
+    page.wait_for_function(f"() => Number(document.getElementById('app').dataset.tick) > {now + 2}")
     expect(desk_tick).to_have_text(frozen)
 
     # and back: the desktop catches up with the ticks it missed
     page.set_viewport_size(DESKTOP["viewport"])
     expect(page.locator(".desk")).to_be_visible()
     page.wait_for_function(
-        "Number(document.querySelector('.desk [data-role=\"tick\"]').textContent)"
+        "() => Number(document.querySelector('.desk [data-role=\"tick\"]').textContent)"
         f" > {int(frozen)} + 2"
     )
 

@@ -253,7 +253,7 @@ class Http:
     def register(self, name: str) -> tuple[int, str]:
         reply = requests.post(
             f"{self.url}{API}/auth/register",
-            json={"username": name, "password": "password123"},
+            json={"username": name, "password": "Quartz-Lantern-31"},
             timeout=30,
         )
         assert reply.status_code == 201, reply.text
