@@ -7,7 +7,9 @@ see the developer's environment unless they ask for it.
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -39,6 +41,15 @@ DEFAULTS: dict[str, str] = {
     "RATELIMIT_ENABLED": "true",
 }
 DEV_SECRET = DEFAULTS["SECRET_KEY"]
+# Exact names only: a near miss ("prod", "Production ") would otherwise start as development, with
+# insecure cookies and the development secret, on a public server.
+ENVIRONMENTS = ("development", "production")
+# A production SECRET_KEY signs every cookie and access token. The rule refuses the obvious
+# mistakes (a placeholder, a repeated word, a keyboard run): it cannot prove a key random, so
+# generate one (README): python -c "import secrets; print(secrets.token_urlsafe(48))"
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_DISTINCT = 12
+SECRET_MIN_BITS = 128
 
 
 class ConfigError(ValueError):
@@ -63,6 +74,25 @@ def _decimal(name: str, raw: str) -> Decimal:
     return value
 
 
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` is too weak to sign production sessions, or None.
+
+    The strength estimate is the key's length times the Shannon entropy of its own character
+    frequencies: "x" * 64 scores 0 bits, "ab" * 32 scores 64, a token_urlsafe(48) about 330.
+    """
+    if key == DEV_SECRET:
+        return "is the development default"
+    if len(key) < SECRET_MIN_LENGTH:
+        return f"is shorter than {SECRET_MIN_LENGTH} characters"
+    counts = Counter(key)
+    if len(counts) < SECRET_MIN_DISTINCT:
+        return f"has fewer than {SECRET_MIN_DISTINCT} distinct characters"
+    bits = -sum(n * math.log2(n / len(key)) for n in counts.values())
+    if bits < SECRET_MIN_BITS:
+        return f"is too predictable (about {bits:.0f} bits; at least {SECRET_MIN_BITS} needed)"
+    return None
+
+
 def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
     """Build the Flask config dict from ``environ`` (default: the process environment)."""
     env = dict(DEFAULTS)
@@ -77,6 +107,10 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
     )
     if lifetime_min > lifetime_max:
         raise ConfigError("MARTINGALE_LIFETIME_MIN_SECONDS exceeds MARTINGALE_LIFETIME_MAX_SECONDS")
+    if env["MARTINGALE_ENV"] not in ENVIRONMENTS:
+        raise ConfigError(
+            f"MARTINGALE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env['MARTINGALE_ENV']!r}"
+        )
     pool_size = int(_decimal("MARTINGALE_POOL_SIZE", env["MARTINGALE_POOL_SIZE"]))
     config: dict[str, Any] = {
         "SECRET_KEY": env["SECRET_KEY"],
@@ -100,7 +134,7 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         # "off" lets a deployment run the engine as its own process (`flask engine`).
         "MARTINGALE_ENGINE": env["MARTINGALE_ENGINE"].lower() not in ("off", "0", "false", "no"),
         "TESTING": False,
-        "MARTINGALE_ENV": env["MARTINGALE_ENV"].lower(),
+        "MARTINGALE_ENV": env["MARTINGALE_ENV"],
         "MARTINGALE_PASSWORD_HASH": env["MARTINGALE_PASSWORD_HASH"],
         "MARTINGALE_ACCESS_TOKEN_SECONDS": int(
             _decimal("MARTINGALE_ACCESS_TOKEN_SECONDS", env["MARTINGALE_ACCESS_TOKEN_SECONDS"])
@@ -132,6 +166,10 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
     production = config["MARTINGALE_ENV"] == "production"
     config["SESSION_COOKIE_SECURE"] = production
     config.update(overrides)
-    if production and (config["SECRET_KEY"] == DEV_SECRET or len(config["SECRET_KEY"]) < 32):
-        raise ConfigError("production needs SECRET_KEY: at least 32 random characters")
+    problem = secret_key_problem(str(config["SECRET_KEY"])) if production else None
+    if problem:
+        raise ConfigError(
+            f"production needs a random SECRET_KEY; this one {problem}. Generate one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
     return config
