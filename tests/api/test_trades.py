@@ -183,3 +183,24 @@ def test_the_same_key_for_a_different_order_is_409_duplicate(client, game, side,
         post_trade(client, alice, other.symbol, "buy", "2", key="dup"), 409, "duplicate_request"
     )
     assert count(game, Trade) == 1
+
+
+@pytest.mark.parametrize(
+    "quantity", ["\uff11", "\u0663", "1_000", "+1", "1e2", " 0.5 ", "\t1\n", "1.", ".5", "1E0"]
+)
+def test_quantities_outside_the_ascii_grammar_are_422_and_trade_nothing(client, game, quantity):
+    # each of these once executed: Python's Decimal reads Unicode digits, signs, "_" and exponents
+    asset = new_asset(game)
+    alice = register(client)
+    body = assert_error(post_trade(client, alice, asset.symbol, "buy", quantity), 422,
+                        "invalid_quantity")  # fmt: skip
+    assert "digits 0-9" in body["error"]["message"]
+    assert count(game, Trade) == 0 and cash(game, alice["user"]["id"]) == 100_000 * 10**6
+
+
+def test_a_json_integer_quantity_is_still_accepted_as_documented(client, game):
+    asset = new_asset(game)
+    alice = register(client)
+    r = post_trade(client, alice, asset.symbol, "buy", 2)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert r.get_json()["trade"]["quantity"] == "2.00000000"
