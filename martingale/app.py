@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from . import api, cli, http_errors, realtime, security, web
+from . import api, auth, cli, http_errors, realtime, security, web
 from .clock import SystemClock
 from .config import ConfigError, load_config
 from .extensions import db, migrate
@@ -39,6 +39,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings=GameSettings.from_config(app.config),
         clock=app.config.get("MARTINGALE_CLOCK") or SystemClock(),
     )
+    # made now, so the first login of an unknown user is not the one slower refusal
+    auth.dummy_hash(app.extensions[EXTENSION].settings.password_hash_method)
     security.init_security(app)
     http_errors.init_error_handlers(app)
     app.register_blueprint(web.bp)
