@@ -39,6 +39,10 @@ DEFAULTS: dict[str, str] = {
     "MARTINGALE_MESSAGE_QUEUE": "",
     "RATELIMIT_STORAGE_URI": "",
     "RATELIMIT_ENABLED": "true",
+    # the largest request body (JSON or form) and Socket.IO message read, in bytes: every body the
+    # game accepts is under 1 KiB, and what a worker reads it holds in memory
+    "MARTINGALE_MAX_BODY_BYTES": "65536",
+    "MARTINGALE_MAX_SOCKET_MESSAGE_BYTES": "65536",
 }
 DEV_SECRET = DEFAULTS["SECRET_KEY"]
 # Exact names only: a near miss ("prod", "Production ") would otherwise start as development, with
@@ -159,6 +163,15 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
         # off only for load tests that register many players from one address
         "RATELIMIT_ENABLED": env["RATELIMIT_ENABLED"].lower() not in ("off", "0", "false", "no"),
+        # Flask refuses a longer body (413) before reading it; security.py refuses it up front
+        "MAX_CONTENT_LENGTH": int(
+            _decimal("MARTINGALE_MAX_BODY_BYTES", env["MARTINGALE_MAX_BODY_BYTES"])
+        ),
+        "MARTINGALE_MAX_SOCKET_MESSAGE_BYTES": int(
+            _decimal(
+                "MARTINGALE_MAX_SOCKET_MESSAGE_BYTES", env["MARTINGALE_MAX_SOCKET_MESSAGE_BYTES"]
+            )
+        ),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to

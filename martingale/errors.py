@@ -60,6 +60,13 @@ class Conflict(MartingaleError):
     status = 409
 
 
+class PayloadTooLarge(MartingaleError):
+    """The request body is over the configured limit; it was not read."""
+
+    code = "payload_too_large"
+    status = 413
+
+
 class RateLimited(MartingaleError):
     code = "rate_limited"
     status = 429

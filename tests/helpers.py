@@ -5,9 +5,13 @@ from __future__ import annotations
 import itertools
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
+from flask import Flask
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from martingale import accounts, trading
 from martingale.asset_manager import Draw, create_asset
@@ -48,6 +52,19 @@ def csrf_from(html: str) -> str:
     )
     assert match, html[:500]
     return match.group(1)
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    """The app on a real socket (Werkzeug, a thread per request): its base URL while open."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
 
 
 def execute(game: Game, sql: str, **params: object) -> list[tuple]:

@@ -105,3 +105,17 @@ def test_production_accepts_generated_secrets(make_key):
 def test_development_keeps_its_default_secret():
     config = load_config({"MARTINGALE_ENV": "development"})
     assert config["MARTINGALE_ENV"] == "development" and not config["SESSION_COOKIE_SECURE"]
+
+
+def test_size_limits_default_to_64_kib_and_are_settings():
+    config = load_config({})
+    assert config["MAX_CONTENT_LENGTH"] == config["MARTINGALE_MAX_SOCKET_MESSAGE_BYTES"] == 65536
+    config = load_config(
+        {"MARTINGALE_MAX_BODY_BYTES": "1024", "MARTINGALE_MAX_SOCKET_MESSAGE_BYTES": "2048"}
+    )
+    assert (config["MAX_CONTENT_LENGTH"], config["MARTINGALE_MAX_SOCKET_MESSAGE_BYTES"]) == (
+        1024,
+        2048,
+    )
+    with pytest.raises(ConfigError):
+        load_config({"MARTINGALE_MAX_BODY_BYTES": "0"})
