@@ -66,6 +66,10 @@ class PayloadTooLarge(MartingaleError):
     code = "payload_too_large"
     status = 413
 
+    @classmethod
+    def over(cls, limit: int) -> PayloadTooLarge:
+        return cls(f"the request body is over the limit of {limit} bytes", limit=limit)
+
 
 class RateLimited(MartingaleError):
     code = "rate_limited"

@@ -18,7 +18,6 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import wire
 from .errors import MartingaleError, PayloadTooLarge
-from .security import too_large
 
 log = logging.getLogger(__name__)
 _HTTP_CODES = {
@@ -54,10 +53,11 @@ def init_error_handlers(app: Flask) -> None:
         # one answer whether the length was declared (refused unread) or a chunked body reached
         # the limit while Werkzeug read it
         limit = request.max_content_length or 0
-        refusal = exc if isinstance(exc, PayloadTooLarge) else too_large(limit)
+        refusal = exc if isinstance(exc, PayloadTooLarge) else PayloadTooLarge.over(limit)
         if _wants_json():
             return error_response(refusal.code, refusal.message, refusal.status)
-        return render_template("too_large.html", limit_kib=limit // 1024), refusal.status
+        size = f"{limit // 1024} KiB" if limit % 1024 == 0 else f"{limit} bytes"
+        return render_template("too_large.html", limit=size), refusal.status
 
     @app.errorhandler(CSRFError)
     def on_csrf(exc: CSRFError) -> Response:

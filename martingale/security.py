@@ -35,10 +35,6 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"the request body is over the limit of {limit} bytes", limit=limit)
-
-
 def init_security(app: Flask) -> None:
     @app.before_request
     def refuse_oversized_bodies() -> None:
@@ -50,7 +46,7 @@ def init_security(app: Flask) -> None:
         if limit is None:
             return
         if (request.content_length or 0) > limit:
-            raise too_large(limit)
+            raise PayloadTooLarge.over(limit)
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
         # wsgi.input_terminated: the server decoded the chunks and ends the stream itself
         if (
@@ -60,7 +56,7 @@ def init_security(app: Flask) -> None:
         ):
             body = request.environ["wsgi.input"].read(limit + 1)
             if len(body) > limit:
-                raise too_large(limit)
+                raise PayloadTooLarge.over(limit)
             request.environ["wsgi.input"] = io.BytesIO(body)
             request.environ["CONTENT_LENGTH"] = str(len(body))
 

@@ -3,7 +3,9 @@
 The tests' usual hash (scrypt N=1024, about 3 ms) would drown in request noise, so these apps hash
 with N=16384 (about 45 ms here): the time of a refusal is then the hash's. Attempts at the two
 paths are interleaved, so load from other work on the machine falls on both alike, and medians
-are compared.
+are compared. A burst of load can still tilt one round on a shared 2-core machine, so a round
+outside 20% is measured again, up to three rounds: the leak this guards against was 8 to 40
+times, and fails every round.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .helpers import csrf_from, make_config
 API = "/api/v1"
 COSTLY = "scrypt:16384:8:1"
 SAMPLES = 15
+ROUNDS = 3
 PASSWORD = "correct horse"
 
 
@@ -51,11 +54,15 @@ def _medians(known: Callable[[], int], unknown: Callable[[], int]) -> tuple[floa
     return statistics.median(times["known"]), statistics.median(times["unknown"])
 
 
-def _assert_alike(known: float, unknown: float) -> None:
-    ratio = max(known, unknown) / min(known, unknown)
-    detail = f"wrong password {known * 1000:.1f} ms, unknown user {unknown * 1000:.1f} ms"
-    assert ratio <= 1.2, detail
-    assert min(known, unknown) > 0.02, f"the hash did not dominate: {detail}"
+def _assert_alike(known: Callable[[], int], unknown: Callable[[], int]) -> None:
+    rounds = []
+    for _ in range(ROUNDS):
+        a, b = _medians(known, unknown)
+        assert min(a, b) > 0.02, f"the hash did not dominate: {a * 1000:.1f} / {b * 1000:.1f} ms"
+        rounds.append(f"{a * 1000:.1f} ms against {b * 1000:.1f} ms")
+        if max(a, b) / min(a, b) <= 1.2:
+            return
+    raise AssertionError("medians more than 20% apart in every round: " + "; ".join(rounds))
 
 
 def _register(client: FlaskClient, name: str = "alice") -> dict:
@@ -72,7 +79,7 @@ def test_api_login_costs_the_same_for_a_wrong_password_and_an_unknown_user(costl
         body = {"username": username, "password": "wrong password"}
         return lambda: client.post(f"{API}/auth/login", json=body).status_code
 
-    _assert_alike(*_medians(attempt("alice"), attempt("nobody")))
+    _assert_alike(attempt("alice"), attempt("nobody"))
 
 
 def test_web_login_costs_the_same_for_a_wrong_password_and_an_unknown_user(costly_app):
@@ -84,7 +91,7 @@ def test_web_login_costs_the_same_for_a_wrong_password_and_an_unknown_user(costl
         form = {"csrf_token": token, "username": username, "password": "wrong password"}
         return lambda: client.post("/login", data=form).status_code
 
-    _assert_alike(*_medians(attempt("alice"), attempt("nobody")))
+    _assert_alike(attempt("alice"), attempt("nobody"))
 
 
 def test_password_change_refusals_cost_the_same_whatever_the_current_password_was(costly_app):
@@ -95,4 +102,4 @@ def test_password_change_refusals_cost_the_same_whatever_the_current_password_wa
         body = {"current_password": current, "new_password": "another password"}
         return lambda: client.post(f"{API}/auth/password", json=body, headers=headers).status_code
 
-    _assert_alike(*_medians(attempt("wrong password"), attempt(None)))
+    _assert_alike(attempt("wrong password"), attempt(None))

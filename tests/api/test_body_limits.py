@@ -49,7 +49,7 @@ def _sized(body: CountingBody, content_type: str = "application/json") -> dict:
     return {"wsgi.input": body, "CONTENT_LENGTH": str(body.size), "CONTENT_TYPE": content_type}
 
 
-def _chunked(body: CountingBody, content_type: str = "application/json") -> dict:
+def _chunked(body: io.IOBase, content_type: str = "application/json") -> dict:
     """The environ gunicorn gives a chunked request: no length, a stream the server ends."""
     return {
         "wsgi.input": body,
@@ -99,6 +99,15 @@ def test_a_body_under_the_limit_is_served(client, game):
     r = client.post(
         f"{API}/auth/login", json={"username": "alice", "password": "password1", "pad": pad}
     )
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert count(game, AuthSession) == 2
+
+
+def test_a_chunked_body_under_the_limit_is_served(client, game):
+    register(client)
+    raw = b'{"username": "alice", "password": "password1"}'
+    body = io.BytesIO(raw)
+    r = client.post(f"{API}/auth/login", environ_overrides=_chunked(body))
     assert r.status_code == 200, r.get_data(as_text=True)
     assert count(game, AuthSession) == 2
 
