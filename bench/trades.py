@@ -63,7 +63,7 @@ LUA = Path(__file__).resolve().parent / "trades.lua"
 PG_ADMIN = os.environ.get(
     "MARTINGALE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-PASSWORD = "bench-password-1"
+PASSWORD = "Tulip-Harbor-93"
 QUANTITY = "0.5"  # per order; each player first buys STOCK of them
 STOCK = "20"
 SEQUENTIAL_GAP_MS = 25  # one player's sequential trades: 40 a second, inside its 50/s budget

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     api,
+    auth,
     cli,
     error_reporting,
     http_errors,
@@ -51,6 +52,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings=GameSettings.from_config(app.config),
         clock=app.config.get("MARTINGALE_CLOCK") or SystemClock(),
     )
+    # made now, so the first login of an unknown user is not the one slower refusal
+    auth.dummy_hash(app.extensions[EXTENSION].settings.password_hash_method)
     error_reporting.init_error_reporting(app)
     logs.init_request_log(app)
     metrics.init_metrics(app)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import threading
@@ -40,8 +41,22 @@ from .validators import USERNAME, is_encodable, parse_password, parse_username
 
 WEB, API = "web", "api"
 _ACCESS_SALT = "martingale.access-token"
-# compared against when the username is unknown, so both failures cost one scrypt
-_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt:1024:8:1")
+
+
+@functools.cache
+def dummy_hash(method: str) -> str:
+    """A hash to check a password against when there is no real one to check.
+
+    It must be made with the configured method: a refusal then costs one hash of the same cost
+    whether or not the username exists, so its timing tells nothing (with a cheaper dummy an unknown
+    user was refused in 5 ms and a wrong password in 75). ``create_app`` makes it at startup.
+    """
+    return generate_password_hash("not a real password", method=method)
+
+
+def _check_nothing(game: Game) -> None:
+    """Spend what checking a real password costs, and learn nothing from it."""
+    check_password_hash(dummy_hash(game.settings.password_hash_method), "x")
 
 
 @dataclass(frozen=True)
@@ -125,7 +140,7 @@ def login(game: Game, username: object, password: object, kind: str) -> Login:
         or not is_encodable(password)
         or not USERNAME.fullmatch(username.strip())
     ):
-        check_password_hash(_DUMMY_HASH, "x")  # the same cost as a real miss
+        _check_nothing(game)
         raise InvalidCredentials("invalid username or password")
     key = username.strip().lower()
     password_attempts.check(game, key)  # known or not: the answer must not tell
@@ -133,7 +148,11 @@ def login(game: Game, username: object, password: object, kind: str) -> Login:
         game.database, lambda s: s.scalar(select(Player).where(Player.username_key == key))
     )
     stored = player.password_hash if player is not None else None
-    if not check_password_hash(stored or _DUMMY_HASH, password) or player is None or stored is None:
+    if player is None or not stored:
+        _check_nothing(game)
+        password_attempts.failed(game, key)
+        raise InvalidCredentials("invalid username or password")
+    if not check_password_hash(stored, password):
         password_attempts.failed(game, key)
         raise InvalidCredentials("invalid username or password")
     password_attempts.succeeded(game, key)
@@ -279,18 +298,22 @@ def change_password(
 ) -> Login:
     """Check the current password, store the new one, end every session, open a fresh one."""
     new_password = parse_password(new, principal.username)
-    if not isinstance(current, str) or not is_encodable(current):
-        raise WrongPassword("current password is incorrect")
     account = principal.username.lower()
     password_attempts.check(game, account)  # a stolen session must not guess without a budget
     pw_hash = generate_password_hash(new_password, method=game.settings.password_hash_method)
+    if not isinstance(current, str) or not is_encodable(current):
+        _check_nothing(game)  # as long as a wrong password takes: hashing the new one and a check
+        raise WrongPassword("current password is incorrect")
     revoked: list[str] = []
 
     def work(session: Session) -> Login:
         player = session.get(Player, principal.player_id, with_for_update=True)
         if player is None:
             raise Unauthorized("no such player")
-        if not player.password_hash or not check_password_hash(player.password_hash, current):
+        if not player.password_hash:
+            _check_nothing(game)
+            raise WrongPassword("current password is incorrect")
+        if not check_password_hash(player.password_hash, current):
             raise WrongPassword("current password is incorrect")
         if check_password_hash(player.password_hash, new_password):
             raise InvalidPassword("the new password must differ from the current one")

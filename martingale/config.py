@@ -7,7 +7,9 @@ see the developer's environment unless they ask for it.
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -47,8 +49,21 @@ DEFAULTS: dict[str, str] = {
     "RATELIMIT_ENABLED": "true",
     # proxies in front of the app whose X-Forwarded-* headers are believed (Heroku's router: 1)
     "MARTINGALE_TRUSTED_PROXIES": "0",
+    # the largest request body (JSON or form) and Socket.IO message read, in bytes: every body the
+    # game accepts is under 1 KiB, and what a worker reads it holds in memory
+    "MARTINGALE_MAX_BODY_BYTES": "65536",
+    "MARTINGALE_MAX_SOCKET_MESSAGE_BYTES": "65536",
 }
 DEV_SECRET = DEFAULTS["SECRET_KEY"]
+# Exact names only: a near miss ("prod", "Production ") would otherwise start as development, with
+# insecure cookies and the development secret, on a public server.
+ENVIRONMENTS = ("development", "production")
+# A production SECRET_KEY signs every cookie and access token. The rule refuses the obvious
+# mistakes (a placeholder, a repeated word, a keyboard run): it cannot prove a key random, so
+# generate one (README): python -c "import secrets; print(secrets.token_urlsafe(48))"
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_DISTINCT = 12
+SECRET_MIN_BITS = 128
 
 
 class ConfigError(ValueError):
@@ -79,6 +94,25 @@ def _count(name: str, raw: str) -> int:
     return int(raw)
 
 
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` is too weak to sign production sessions, or None.
+
+    The strength estimate is the key's length times the Shannon entropy of its own character
+    frequencies: "x" * 64 scores 0 bits, "ab" * 32 scores 64, a token_urlsafe(48) about 330.
+    """
+    if key == DEV_SECRET:
+        return "is the development default"
+    if len(key) < SECRET_MIN_LENGTH:
+        return f"is shorter than {SECRET_MIN_LENGTH} characters"
+    counts = Counter(key)
+    if len(counts) < SECRET_MIN_DISTINCT:
+        return f"has fewer than {SECRET_MIN_DISTINCT} distinct characters"
+    bits = -sum(n * math.log2(n / len(key)) for n in counts.values())
+    if bits < SECRET_MIN_BITS:
+        return f"is too predictable (about {bits:.0f} bits; at least {SECRET_MIN_BITS} needed)"
+    return None
+
+
 def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
     """Build the Flask config dict from ``environ`` (default: the process environment)."""
     env = dict(DEFAULTS)
@@ -93,6 +127,10 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
     )
     if lifetime_min > lifetime_max:
         raise ConfigError("MARTINGALE_LIFETIME_MIN_SECONDS exceeds MARTINGALE_LIFETIME_MAX_SECONDS")
+    if env["MARTINGALE_ENV"] not in ENVIRONMENTS:
+        raise ConfigError(
+            f"MARTINGALE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env['MARTINGALE_ENV']!r}"
+        )
     pool_size = int(_decimal("MARTINGALE_POOL_SIZE", env["MARTINGALE_POOL_SIZE"]))
     config: dict[str, Any] = {
         "SECRET_KEY": env["SECRET_KEY"],
@@ -122,7 +160,7 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         "MARTINGALE_METRICS_TOKEN": env["MARTINGALE_METRICS_TOKEN"],
         "SENTRY_DSN": env["SENTRY_DSN"],
         "TESTING": False,
-        "MARTINGALE_ENV": env["MARTINGALE_ENV"].lower(),
+        "MARTINGALE_ENV": env["MARTINGALE_ENV"],
         "MARTINGALE_PASSWORD_HASH": env["MARTINGALE_PASSWORD_HASH"],
         "MARTINGALE_ACCESS_TOKEN_SECONDS": int(
             _decimal("MARTINGALE_ACCESS_TOKEN_SECONDS", env["MARTINGALE_ACCESS_TOKEN_SECONDS"])
@@ -152,6 +190,15 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         "MARTINGALE_TRUSTED_PROXIES": _count(
             "MARTINGALE_TRUSTED_PROXIES", env["MARTINGALE_TRUSTED_PROXIES"]
         ),
+        # Flask refuses a longer body (413) before reading it; security.py refuses it up front
+        "MAX_CONTENT_LENGTH": int(
+            _decimal("MARTINGALE_MAX_BODY_BYTES", env["MARTINGALE_MAX_BODY_BYTES"])
+        ),
+        "MARTINGALE_MAX_SOCKET_MESSAGE_BYTES": int(
+            _decimal(
+                "MARTINGALE_MAX_SOCKET_MESSAGE_BYTES", env["MARTINGALE_MAX_SOCKET_MESSAGE_BYTES"]
+            )
+        ),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
@@ -159,6 +206,10 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
     production = config["MARTINGALE_ENV"] == "production"
     config["SESSION_COOKIE_SECURE"] = production
     config.update(overrides)
-    if production and (config["SECRET_KEY"] == DEV_SECRET or len(config["SECRET_KEY"]) < 32):
-        raise ConfigError("production needs SECRET_KEY: at least 32 random characters")
+    problem = secret_key_problem(str(config["SECRET_KEY"])) if production else None
+    if problem:
+        raise ConfigError(
+            f"production needs a random SECRET_KEY; this one {problem}. Generate one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
     return config

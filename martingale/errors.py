@@ -60,6 +60,17 @@ class Conflict(MartingaleError):
     status = 409
 
 
+class PayloadTooLarge(MartingaleError):
+    """The request body is over the configured limit; it was not read."""
+
+    code = "payload_too_large"
+    status = 413
+
+    @classmethod
+    def over(cls, limit: int) -> PayloadTooLarge:
+        return cls(f"the request body is over the limit of {limit} bytes", limit=limit)
+
+
 class RateLimited(MartingaleError):
     code = "rate_limited"
     status = 429

@@ -14,10 +14,10 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import wire
-from .errors import MartingaleError
+from .errors import MartingaleError, PayloadTooLarge
 
 log = logging.getLogger(__name__)
 _HTTP_CODES = {
@@ -84,6 +84,18 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(MartingaleError)
     def on_domain_error(exc: MartingaleError) -> Response:
         return error_response(exc.code, exc.message, exc.status, **retry_after(exc))
+
+    @app.errorhandler(PayloadTooLarge)
+    @app.errorhandler(RequestEntityTooLarge)
+    def on_too_large(exc: Exception) -> Any:
+        # one answer whether the length was declared (refused unread) or a chunked body reached
+        # the limit while Werkzeug read it
+        limit = request.max_content_length or 0
+        refusal = exc if isinstance(exc, PayloadTooLarge) else PayloadTooLarge.over(limit)
+        if _wants_json():
+            return error_response(refusal.code, refusal.message, refusal.status)
+        size = f"{limit // 1024} KiB" if limit % 1024 == 0 else f"{limit} bytes"
+        return render_template("too_large.html", limit=size), refusal.status
 
     @app.errorhandler(CSRFError)
     def on_csrf(exc: CSRFError) -> Response:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Flask, request
 
 from .auth import Principal, principal_for_session
+from .errors import PayloadTooLarge
 from .extensions import csrf, limiter, login_manager
 from .game import current_game
 
@@ -33,6 +36,30 @@ def bearer_token() -> str | None:
 
 
 def init_security(app: Flask) -> None:
+    @app.before_request
+    def refuse_oversized_bodies() -> None:
+        # first of all hooks, before CSRF reads a form: whatever the route, a declared length over
+        # the limit is refused unread, and a chunked body (no length) is read to one byte past
+        # the limit at most. Werkzeug alone would hand a route a chunked body cut at the limit,
+        # to be answered as malformed JSON rather than as too large.
+        limit = request.max_content_length
+        if limit is None:
+            return
+        if (request.content_length or 0) > limit:
+            raise PayloadTooLarge.over(limit)
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        # wsgi.input_terminated: the server decoded the chunks and ends the stream itself
+        if (
+            chunked
+            and request.content_length is None
+            and request.environ.get("wsgi.input_terminated")
+        ):
+            body = request.environ["wsgi.input"].read(limit + 1)
+            if len(body) > limit:
+                raise PayloadTooLarge.over(limit)
+            request.environ["wsgi.input"] = io.BytesIO(body)
+            request.environ["CONTENT_LENGTH"] = str(len(body))
+
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
     limiter.init_app(app)

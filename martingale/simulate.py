@@ -150,10 +150,12 @@ def _bot_turn(
     else:
         return
     key = f"sim-{rng.getrandbits(64):016x}"
+    # positional notation: str() of a small Decimal is "1E-8", which the wire grammar refuses
+    quantity = f"{order[2]:f}"
     for _attempt in range(2 if rng.random() < 0.05 else 1):
         try:
             result = trading.execute_trade(
-                game, player_id=bot, side=order[0], symbol=order[1], quantity=str(order[2]),
+                game, player_id=bot, side=order[0], symbol=order[1], quantity=quantity,
                 idempotency_key=key,
             )  # fmt: skip
         except MartingaleError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +43,15 @@ def make_config(url: str, **overrides: object) -> dict[str, object]:
     """The test configuration on the database at ``url``, with a clock of its own."""
     env = dict(TEST_ENV, DATABASE_URL=url)
     return load_config(env, TESTING=True, MARTINGALE_CLOCK=ManualClock(), **overrides)
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page carries, in its form or its meta tag."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf-token" content="([^"]+)"', html
+    )
+    assert match, html[:500]
+    return match.group(1)
 
 
 def execute(game: Game, sql: str, **params: object) -> list[tuple]:

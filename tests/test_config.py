@@ -1,5 +1,7 @@
 """Configuration: documented defaults, exact parsing, and refusals that protect production."""
 
+import secrets
+
 import pytest
 
 from martingale import create_app
@@ -38,7 +40,7 @@ def test_production_refuses_the_development_secret():
         load_config({"MARTINGALE_ENV": "production"})
     with pytest.raises(ConfigError):
         load_config({"MARTINGALE_ENV": "production", "SECRET_KEY": "short"})
-    config = load_config({"MARTINGALE_ENV": "production", "SECRET_KEY": "x" * 40})
+    config = load_config({"MARTINGALE_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48)})
     assert config["SESSION_COOKIE_SECURE"]
 
 
@@ -62,3 +64,61 @@ def test_tests_cannot_reach_a_non_temporary_database():
         create_app(load_config({"DATABASE_URL": "sqlite:////var/lib/martingale.db"}, TESTING=True))
     with pytest.raises(ConfigError):
         create_app(load_config({"DATABASE_URL": "postgresql://u@h/production"}, TESTING=True))
+
+
+@pytest.mark.parametrize("name", ["Production ", "prod", "PRODUCTION", "staging", "dev", ""])
+def test_unknown_environment_names_refuse_to_start(name):
+    # a misspelt production must not start as development, with insecure cookies
+    with pytest.raises(ConfigError, match="development, production"):
+        load_config({"MARTINGALE_ENV": name, "SECRET_KEY": secrets.token_urlsafe(48)})
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "x" * 32,
+        "x" * 200,
+        "ab" * 32,
+        "abcd" * 16,
+        "0123456789" * 4,  # 10 distinct, in order: 40 characters but about 133 bits at most
+        "password" * 5,
+        secrets.token_urlsafe(48)[:31],  # random, but short
+    ],
+)
+def test_production_refuses_a_short_or_low_entropy_secret(key):
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config({"MARTINGALE_ENV": "production", "SECRET_KEY": key})
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        lambda: secrets.token_urlsafe(48),  # what the README tells people to run
+        lambda: secrets.token_urlsafe(32),
+        lambda: secrets.token_hex(32),
+    ],
+)
+def test_production_accepts_generated_secrets(make_key):
+    for _ in range(200):  # random keys: the rule must not refuse an unlucky draw
+        key = make_key()
+        config = load_config({"MARTINGALE_ENV": "production", "SECRET_KEY": key})
+        assert config["SESSION_COOKIE_SECURE"] and config["SECRET_KEY"] == key
+
+
+def test_development_keeps_its_default_secret():
+    config = load_config({"MARTINGALE_ENV": "development"})
+    assert config["MARTINGALE_ENV"] == "development" and not config["SESSION_COOKIE_SECURE"]
+
+
+def test_size_limits_default_to_64_kib_and_are_settings():
+    config = load_config({})
+    assert config["MAX_CONTENT_LENGTH"] == config["MARTINGALE_MAX_SOCKET_MESSAGE_BYTES"] == 65536
+    config = load_config(
+        {"MARTINGALE_MAX_BODY_BYTES": "1024", "MARTINGALE_MAX_SOCKET_MESSAGE_BYTES": "2048"}
+    )
+    assert (config["MAX_CONTENT_LENGTH"], config["MARTINGALE_MAX_SOCKET_MESSAGE_BYTES"]) == (
+        1024,
+        2048,
+    )
+    with pytest.raises(ConfigError):
+        load_config({"MARTINGALE_MAX_BODY_BYTES": "0"})

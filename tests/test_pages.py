@@ -1,6 +1,5 @@
 """Account pages over a browser-like client: forms, field errors, CSRF, cookie session lifetime."""
 
-import re
 from decimal import Decimal
 
 import pytest
@@ -9,7 +8,7 @@ from martingale import create_app
 from martingale.game import game_of
 from martingale.web import VENDOR
 
-from .helpers import make_config
+from .helpers import csrf_from, make_config
 
 API = "/api/v1"
 
@@ -17,14 +16,6 @@ API = "/api/v1"
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf-token" content="([^"]+)"', html
-    )
-    assert match, html[:500]
-    return match.group(1)
 
 
 def register(client, name="alice", password="Quartz-Lantern-31", confirm=None):

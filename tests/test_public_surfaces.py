@@ -16,7 +16,7 @@ from martingale import accounts, auth, trading
 from martingale.engine import MarketEngine
 from martingale.extensions import socketio
 
-from .helpers import new_asset
+from .helpers import csrf_from, new_asset
 
 PASSWORD = "Quartz-Lantern-31"
 # distinctive: no seed, hash, token or generated name can contain them by chance
@@ -29,12 +29,6 @@ LOGINS = (*API_USERS, WEB_USER, BOT)
 def leaks(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
     found = text.casefold()
     return [name for name in LOGINS if name not in allowed and name.casefold() in found]
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert match, html[:300]
-    return match.group(1)
 
 
 def get_routes(app) -> list[str]:

@@ -175,6 +175,9 @@ def test_refusals_use_the_rest_error_body_and_never_leak_internals(game, connect
     assert set(bad) == {"error"} and bad["error"]["code"] == "invalid_quantity"
     broke = sock.emit("trade", order(asset.symbol, quantity="1e12"), callback=True)
     assert broke["error"]["code"] in {"invalid_quantity", "trade_value_too_large"}
+    for lookalike in ("\uff11", "\u0663", "1_000", "+1", "1e2", " 0.5 "):  # the REST grammar
+        refused = sock.emit("trade", order(asset.symbol, quantity=lookalike), callback=True)
+        assert refused["error"]["code"] == "invalid_quantity", (lookalike, refused)
 
     def explode(*args, **kwargs):
         raise RuntimeError("password=hunter2 at db.internal:5432")

@@ -36,7 +36,13 @@ def init_realtime(app: Flask) -> None:
         client_manager=manager_for(app.config.get("MARTINGALE_MESSAGE_QUEUE")),
         # no long-polling: its requests could reach a worker that does not hold the session
         transports=["websocket"],
+        # Engine.IO refuses a longer message only once it has it whole; CappedWebSocket stops
+        # reading at the limit
+        max_http_buffer_size=app.config["MARTINGALE_MAX_SOCKET_MESSAGE_BYTES"],
     )
+    eio = socketio.server.eio
+    # a copy: the driver's table is shared by every server in the process (tests build many)
+    eio._async = dict(eio._async, websocket=CappedWebSocket(eio._async["websocket"]))
     # Flask's documented way to wrap the WSGI app; its types declare wsgi_app a plain method
     app.wsgi_app = NoCompression(app.wsgi_app)  # type: ignore[method-assign]
     app.extensions[events.EXTENSION] = Connections()
@@ -79,6 +85,27 @@ def _own_origins(environ: Mapping[str, Any]) -> set[str]:
         forwarded = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
         found.add(f"{proto}://{forwarded}")
     return found
+
+
+class CappedWebSocket:
+    """Engine.IO's WebSocket driver, told to stop reading a message at the server's limit.
+
+    Engine.IO compares a message with ``max_http_buffer_size`` only after the WebSocket layer has
+    gathered it whole, so a client could make a worker hold any size it liked. simple-websocket can
+    count as frames arrive and close with 1009 (message too big) at the limit, but Engine.IO does
+    not pass it the limit: this passes it. A driver without that option (gevent-websocket) keeps
+    Engine.IO's check alone.
+    """
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    def __call__(self, handler: Any, server: Any) -> Any:
+        ws = self.driver(handler, server)
+        options = getattr(ws, "server_args", None)
+        if isinstance(options, dict):
+            options["max_message_size"] = server.max_http_buffer_size
+        return ws
 
 
 class NoCompression:

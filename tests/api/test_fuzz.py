@@ -96,11 +96,13 @@ sides = mostly(
 )
 quantities = mostly(
     st.one_of(
-        st.sampled_from(["1", "0.5", "0.00000001", "2.12345678", "1e0", "2000"]),
+        st.sampled_from(["1", "0.5", "0.00000001", "2.12345678", "007", "2000"]),
         st.integers(min_value=1, max_value=3),
     ),
     st.one_of(
-        st.sampled_from(["1000000000", "0", "-1", "1e3", "0.123456789", "NaN", "1_0"]),
+        st.sampled_from(
+            ["1000000000", "0", "-1", "1e3", "0.123456789", "NaN", "1_0", "\uff11", " 1", "1."]
+        ),
         decimal_text,
         st.integers(min_value=-10, max_value=10**12),
         st.floats(),

@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy.exc import OperationalError
 
-from martingale import engine, errors, reports
+from martingale import engine, errors, reports, validators
 from martingale.engine import MarketEngine
 
 from ..helpers import new_asset
@@ -401,3 +401,13 @@ def test_values_outside_the_documented_bounds_are_400(client, game, template, me
         assert r.status_code == 400, (value, r.get_data(as_text=True))
         validate_response(method, template, r)
         assert r.get_json()["error"]["code"] == "invalid_parameter"
+
+
+def test_the_documented_quantity_pattern_is_the_validators_grammar():
+    schema = DOC["components"]["schemas"]["TradeRequest"]["properties"]["quantity"]
+    [text] = [s for s in schema["oneOf"] if s["type"] == "string"]
+    assert text["pattern"] == f"^{validators.QUANTITY.pattern}$"
+    assert text["maxLength"] == len("1" * 64)
+    documented = re.compile(text["pattern"])
+    for sample in ("1", "0.5", "1.12345678", "1.", ".5", "+1", "1e2", "1_000", " 1", "\uff11"):
+        assert bool(documented.search(sample)) == bool(validators.QUANTITY.fullmatch(sample))

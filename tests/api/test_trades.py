@@ -98,7 +98,8 @@ def test_a_body_that_is_not_a_json_object_is_400_invalid_json(client, game, data
 
 
 def test_a_deeply_nested_json_body_is_400_invalid_json(client, game):
-    r = client.post(f"{API}/auth/login", data="[" * 100_000, content_type="application/json")
+    # far deeper than the parser's stack, and under the 64 KiB body limit so that it is parsed
+    r = client.post(f"{API}/auth/login", data="[" * 60_000, content_type="application/json")
     assert_error(r, 400, "invalid_json")
 
 
@@ -183,3 +184,24 @@ def test_the_same_key_for_a_different_order_is_409_duplicate(client, game, side,
         post_trade(client, alice, other.symbol, "buy", "2", key="dup"), 409, "duplicate_request"
     )
     assert count(game, Trade) == 1
+
+
+@pytest.mark.parametrize(
+    "quantity", ["\uff11", "\u0663", "1_000", "+1", "1e2", " 0.5 ", "\t1\n", "1.", ".5", "1E0"]
+)
+def test_quantities_outside_the_ascii_grammar_are_422_and_trade_nothing(client, game, quantity):
+    # each of these once executed: Python's Decimal reads Unicode digits, signs, "_" and exponents
+    asset = new_asset(game)
+    alice = register(client)
+    body = assert_error(post_trade(client, alice, asset.symbol, "buy", quantity), 422,
+                        "invalid_quantity")  # fmt: skip
+    assert "digits 0-9" in body["error"]["message"]
+    assert count(game, Trade) == 0 and cash(game, alice["user"]["id"]) == 100_000 * 10**6
+
+
+def test_a_json_integer_quantity_is_still_accepted_as_documented(client, game):
+    asset = new_asset(game)
+    alice = register(client)
+    r = post_trade(client, alice, asset.symbol, "buy", 2)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert r.get_json()["trade"]["quantity"] == "2.00000000"

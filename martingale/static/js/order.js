@@ -2,12 +2,19 @@
 import { atoms, value, maxQuantity, QTY } from "./decimal.js";
 import { state, holding } from "./state.js";
 
-/** Why a quantity can't be sent, or null. Up to 8 decimals, more than zero. */
+const MAX_QUANTITY = 10n ** 17n; // 1,000,000,000 units in atoms of 10^-8 (money.MAX_QUANTITY)
+
+/** Why a quantity can't be sent, or null: the server's grammar (validators.QUANTITY), one message
+ *  per problem. Surrounding spaces typed into the field are trimmed before sending. */
 export function quantityProblem(text) {
   const s = String(text || "").trim();
   if (!s) return "Enter a quantity.";
-  if (!/^\d{1,10}(\.\d{1,8})?$/.test(s) && !/^\.\d{1,8}$/.test(s)) return "Use a number with at most 8 decimal places.";
-  if (atoms(s, QTY) <= 0n) return "The quantity must be more than zero.";
+  if (s.length > 64) return "Use at most 64 characters.";
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(s)) return "Use the digits 0-9 and at most one decimal point, such as 2 or 0.5.";
+  if (!/^[0-9]+(\.[0-9]{1,8})?$/.test(s)) return "Use at most 8 decimal places.";
+  const n = atoms(s, QTY);
+  if (n <= 0n) return "The quantity must be more than zero.";
+  if (n > MAX_QUANTITY) return "The quantity must be at most 1,000,000,000.";
   return null;
 }
 
