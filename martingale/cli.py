@@ -15,13 +15,14 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from . import realtime
+from . import audit, realtime
 from .backup import BackupError, backup, restore
 from .engine import MarketEngine
 from .errors import MartingaleError
 from .game import current_game
 from .logs import configure_logging
 from .maintenance import EngineRunning, live_assets, refill, settle_due
+from .models import AUTH_EVENT_KINDS
 from .money import price as fmt_price
 from .money import qty as fmt_quantity
 from .proofs import verify_asset
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
         assets_command,
         settle_due_command,
         refill_pool_command,
+        auth_events_command,
     ):
         app.cli.add_command(command)
 
@@ -203,6 +205,21 @@ def refill_pool_command() -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"{len(born)} assets born: {' '.join(a.symbol for a in born) or '(pool full)'}")
+
+
+@click.command("auth-events")
+@click.option("--user", default=None, help="Only this player's events (login name).")
+@click.option("--kind", type=click.Choice(AUTH_EVENT_KINDS), default=None)
+@click.option("--hours", type=click.FloatRange(min=0), default=24, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@with_appcontext
+def auth_events_command(user: str | None, kind: str | None, hours: float, limit: int) -> None:
+    """Logins, failures, locks, logouts, password changes and stolen refresh tokens, newest first."""
+    rows = audit.recent(current_game(), username=user, kind=kind, hours=hours, limit=limit)
+    for e, name in rows:
+        click.echo(f"{audit.at_text(e.at)} {e.kind:<16} {name or '-':<20} {e.channel or '-':<4} "
+                   f"{e.remote or '-':<15} {e.request_id or '-'}")  # fmt: skip
+    click.echo(f"{len(rows)} events")
 
 
 @click.command("verify")
