@@ -21,7 +21,14 @@ from .engine import MarketEngine
 from .errors import MartingaleError
 from .game import current_game
 from .logs import configure_logging
-from .maintenance import EngineRunning, live_assets, refill, settle_due
+from .maintenance import (
+    EngineRunning,
+    live_assets,
+    refill,
+    set_trading,
+    settle_due,
+    trading_state,
+)
 from .models import AUTH_EVENT_KINDS
 from .money import price as fmt_price
 from .money import qty as fmt_quantity
@@ -44,6 +51,7 @@ def register(app: Flask) -> None:
         settle_due_command,
         refill_pool_command,
         auth_events_command,
+        trading_command,
     ):
         app.cli.add_command(command)
 
@@ -220,6 +228,24 @@ def auth_events_command(user: str | None, kind: str | None, hours: float, limit:
         click.echo(f"{audit.at_text(e.at)} {e.kind:<16} {name or '-':<20} {e.channel or '-':<4} "
                    f"{e.remote or '-':<15} {e.request_id or '-'}")  # fmt: skip
     click.echo(f"{len(rows)} events")
+
+
+@click.command("trading")
+@click.argument("action", type=click.Choice(["status", "pause", "resume"]))
+@click.option("--reason", default=None, help="Why (kept with the switch; shown to operators).")
+@with_appcontext
+def trading_command(action: str, reason: str | None) -> None:
+    """The kill switch: pause refuses every trade (409 trading_halted) while prices keep ticking."""
+    game = current_game()
+    if action != "status":
+        realtime.emit_only(_this_app())  # connected players hear the market's new status
+        set_trading(game, halted=action == "pause", reason=reason)
+    state = trading_state(game)
+    since = state.changed_at.isoformat(timespec="seconds") if state.changed_at else "always"
+    if state.halted:
+        click.echo(f"trading HALTED since {since}: {state.reason or 'no reason given'}")
+    else:
+        click.echo(f"trading open (since {since})")
 
 
 @click.command("verify")

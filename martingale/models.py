@@ -386,3 +386,17 @@ class AuthEvent(Base):
         ),
         Index("ix_auth_events_player_at", "player_id", "at"),
     )
+
+
+class MarketControl(Base):
+    """The operator's switches, one row: while ``trading_halted`` every insert into ``trades`` is
+    refused by a trigger (migration 0009), on every trade path, in the trade's own transaction."""
+
+    __tablename__ = "market_controls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trading_halted: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
