@@ -24,12 +24,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import password_attempts
+from . import audit, password_attempts
 from .accounts import add_player, unique_names
 from .errors import (
     InvalidCredentials,
     InvalidPassword,
     InvalidToken,
+    TooManyAttempts,
     Unauthorized,
     WrongPassword,
 )
@@ -127,7 +128,10 @@ def register(
         player_id = add_player(session, game, name, pw_hash, shown)
         player = session.get(Player, player_id)
         assert player is not None  # inserted just above, in this transaction
-        return _open(session, game, player, kind)
+        opened = _open(session, game, player, kind)
+        audit.record(session, game, "registered", player_id=player_id,
+                     session_id=opened.principal.session_id, channel=kind)  # fmt: skip
+        return opened
 
     return unique_names(lambda: run_in_transaction(game.database, work))
 
@@ -141,22 +145,37 @@ def login(game: Game, username: object, password: object, kind: str) -> Login:
         or not USERNAME.fullmatch(username.strip())
     ):
         _check_nothing(game)
+        audit.record_alone(game, "login_failed", channel=kind)
         raise InvalidCredentials("invalid username or password")
     key = username.strip().lower()
-    password_attempts.check(game, key)  # known or not: the answer must not tell
     player = read(
         game.database, lambda s: s.scalar(select(Player).where(Player.username_key == key))
     )
+    who = None if player is None else player.id
+    try:
+        password_attempts.check(game, key)  # known or not: the answer must not tell
+    except TooManyAttempts:
+        audit.record_alone(game, "login_locked", player_id=who, channel=kind)
+        raise
     stored = player.password_hash if player is not None else None
     if player is None or not stored:
         _check_nothing(game)
         password_attempts.failed(game, key)
+        audit.record_alone(game, "login_failed", player_id=who, channel=kind)
         raise InvalidCredentials("invalid username or password")
     if not check_password_hash(stored, password):
         password_attempts.failed(game, key)
+        audit.record_alone(game, "login_failed", player_id=who, channel=kind)
         raise InvalidCredentials("invalid username or password")
     password_attempts.succeeded(game, key)
-    return run_in_transaction(game.database, lambda s: _open(s, game, player, kind))
+
+    def work(session: Session) -> Login:
+        opened = _open(session, game, player, kind)
+        audit.record(session, game, "login_ok", player_id=player.id,
+                     session_id=opened.principal.session_id, channel=kind)  # fmt: skip
+        return opened
+
+    return run_in_transaction(game.database, work)
 
 
 def _live_session(session: Session, sid: str, now: datetime) -> tuple[AuthSession, Player] | None:
@@ -266,6 +285,8 @@ def refresh(game: Game, token: object) -> Login:
         if stored.used_at is not None:  # replayed: assume theft, end the whole family
             auth.revoked_at = now
             revoked.append(auth.id)
+            audit.record(session, game, "refresh_reuse", player_id=player.id, session_id=auth.id,
+                         channel=API)  # fmt: skip
             return None
         stored.used_at = now
         fresh = secrets.token_urlsafe(32)
@@ -288,6 +309,8 @@ def logout(game: Game, principal: Principal) -> None:
             .where(AuthSession.id == principal.session_id, AuthSession.revoked_at.is_(None))
             .values(revoked_at=game.clock.now())
         )
+        audit.record(session, game, "logout", player_id=principal.player_id,
+                     session_id=principal.session_id)  # fmt: skip
 
     run_in_transaction(game.database, work)
     game.events.publish("sessions_revoked", {"session_ids": [principal.session_id]})
@@ -299,7 +322,11 @@ def change_password(
     """Check the current password, store the new one, end every session, open a fresh one."""
     new_password = parse_password(new, principal.username)
     account = principal.username.lower()
-    password_attempts.check(game, account)  # a stolen session must not guess without a budget
+    try:
+        password_attempts.check(game, account)  # a stolen session must not guess without a budget
+    except TooManyAttempts:
+        audit.record_alone(game, "login_locked", player_id=principal.player_id, channel=kind)
+        raise
     pw_hash = generate_password_hash(new_password, method=game.settings.password_hash_method)
     if not isinstance(current, str) or not is_encodable(current):
         _check_nothing(game)  # as long as a wrong password takes: hashing the new one and a check
@@ -326,12 +353,16 @@ def change_password(
         ).all()
         session.execute(update(AuthSession).where(AuthSession.id.in_(live)).values(revoked_at=now))
         revoked.extend(live)
-        return _open(session, game, player, kind)
+        opened = _open(session, game, player, kind)
+        audit.record(session, game, "password_changed", player_id=player.id,
+                     session_id=opened.principal.session_id, channel=kind)  # fmt: skip
+        return opened
 
     try:
         result = run_in_transaction(game.database, work)
     except WrongPassword:
         password_attempts.failed(game, account)
+        audit.record_alone(game, "login_failed", player_id=principal.player_id, channel=kind)
         raise
     password_attempts.succeeded(game, account)
     game.events.publish("sessions_revoked", {"session_ids": revoked})

@@ -15,13 +15,21 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from . import realtime
+from . import audit, realtime
 from .backup import BackupError, backup, restore
 from .engine import MarketEngine
 from .errors import MartingaleError
 from .game import current_game
 from .logs import configure_logging
-from .maintenance import EngineRunning, live_assets, refill, settle_due
+from .maintenance import (
+    EngineRunning,
+    live_assets,
+    refill,
+    set_trading,
+    settle_due,
+    trading_state,
+)
+from .models import AUTH_EVENT_KINDS
 from .money import price as fmt_price
 from .money import qty as fmt_quantity
 from .proofs import verify_asset
@@ -42,6 +50,8 @@ def register(app: Flask) -> None:
         assets_command,
         settle_due_command,
         refill_pool_command,
+        auth_events_command,
+        trading_command,
     ):
         app.cli.add_command(command)
 
@@ -203,6 +213,39 @@ def refill_pool_command() -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"{len(born)} assets born: {' '.join(a.symbol for a in born) or '(pool full)'}")
+
+
+@click.command("auth-events")
+@click.option("--user", default=None, help="Only this player's events (login name).")
+@click.option("--kind", type=click.Choice(AUTH_EVENT_KINDS), default=None)
+@click.option("--hours", type=click.FloatRange(min=0), default=24, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@with_appcontext
+def auth_events_command(user: str | None, kind: str | None, hours: float, limit: int) -> None:
+    """Logins, failures, locks, logouts, password changes and stolen refresh tokens, newest first."""
+    rows = audit.recent(current_game(), username=user, kind=kind, hours=hours, limit=limit)
+    for e, name in rows:
+        click.echo(f"{audit.at_text(e.at)} {e.kind:<16} {name or '-':<20} {e.channel or '-':<4} "
+                   f"{e.remote or '-':<15} {e.request_id or '-'}")  # fmt: skip
+    click.echo(f"{len(rows)} events")
+
+
+@click.command("trading")
+@click.argument("action", type=click.Choice(["status", "pause", "resume"]))
+@click.option("--reason", default=None, help="Why (kept with the switch; shown to operators).")
+@with_appcontext
+def trading_command(action: str, reason: str | None) -> None:
+    """The kill switch: pause refuses every trade (409 trading_halted) while prices keep ticking."""
+    game = current_game()
+    if action != "status":
+        realtime.emit_only(_this_app())  # connected players hear the market's new status
+        set_trading(game, halted=action == "pause", reason=reason)
+    state = trading_state(game)
+    since = state.changed_at.isoformat(timespec="seconds") if state.changed_at else "always"
+    if state.halted:
+        click.echo(f"trading HALTED since {since}: {state.reason or 'no reason given'}")
+    else:
+        click.echo(f"trading open (since {since})")
 
 
 @click.command("verify")

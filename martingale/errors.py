@@ -185,6 +185,12 @@ class AssetNotTradable(Conflict):
     code = "asset_not_tradable"
 
 
+class TradingHalted(Conflict):
+    """The operator paused trading (``flask trading pause``); prices keep ticking."""
+
+    code = "trading_halted"
+
+
 class InsufficientFunds(Conflict):
     code = "insufficient_funds"
 

@@ -1,4 +1,5 @@
-"""What an operator does by hand: see the live assets, settle what is due, refill the pool.
+"""What an operator does by hand: see the live assets, settle what is due, refill the pool, and
+halt or resume trading.
 
 Settling and refilling are the engine's own writes (fenced by its leadership term), so a command
 does them only as the engine: it takes the leader lock, claims a term, does the one job and lets
@@ -13,14 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from .asset_manager import refill_pool
 from .engine import MarketEngine, StepReport
 from .game import Game, expires_at, quoted_tick, tick_at
-from .models import LIVE, Asset, Holding
-from .transaction_utils import read
+from .models import LIVE, Asset, Holding, MarketControl
+from .transaction_utils import read, run_in_transaction
 
 
 class EngineRunning(Exception):
@@ -98,3 +99,43 @@ def settle_due(game: Game) -> StepReport:
 def refill(game: Game) -> list[Asset]:
     with leading(game) as engine:
         return refill_pool(game, fence=engine.fence)
+
+
+@dataclass(frozen=True)
+class TradingState:
+    halted: bool
+    reason: str | None
+    changed_at: datetime | None
+
+
+def trading_state(game: Game) -> TradingState:
+    row = read(game.database, lambda s: s.get(MarketControl, 1))
+    assert row is not None  # migration 0009 writes the one row
+    return TradingState(row.trading_halted, row.reason, row.changed_at)
+
+
+def set_trading(game: Game, *, halted: bool, reason: str | None = None) -> TradingState:
+    """Halt (or resume) every trade path at once. On return no trade is still in flight.
+
+    The switch commits first: from then on the trigger refuses every new trade. Then a SHARE lock on
+    ``trades`` waits for the trades already past the trigger, whose transactions hold the table's
+    ROW EXCLUSIVE lock until they end (SQLite: its one writer already ran them).
+    """
+    now = game.clock.now()
+
+    def flip(session: Session) -> None:
+        session.execute(
+            update(MarketControl)
+            .where(MarketControl.id == 1)
+            .values(trading_halted=halted, reason=reason if halted else None, changed_at=now)
+        )
+
+    run_in_transaction(game.database, flip)
+    if halted and game.database.dialect.name == "postgresql":
+        with game.database.begin() as conn:
+            conn.execute(text("LOCK TABLE trades IN SHARE MODE"))
+    state = TradingState(halted, reason if halted else None, now)
+    game.events.publish(
+        "market_status", {"trading": "halted" if halted else "open", "reason": state.reason}
+    )
+    return state

@@ -353,3 +353,50 @@ class RefreshToken(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("auth_sessions.id"), index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+AUTH_EVENT_KINDS = (
+    "registered", "login_ok", "login_failed", "login_locked", "logout", "password_changed",
+    "refresh_reuse",
+)  # fmt: skip
+
+
+class AuthEvent(Base):
+    """What happened to an account, written in the transaction that made it happen (audit.py).
+
+    Append-only: an operator's record of logins, failures, logouts, password changes and stolen
+    refresh tokens. A failure names the player only when the username exists; what was typed as a
+    username is never stored (it may be a password typed into the wrong field).
+    """
+
+    __tablename__ = "auth_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    player_id: Mapped[int | None] = mapped_column(ForeignKey("players.id"))
+    session_id: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(8))  # web or api
+    remote: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k}'" for k in AUTH_EVENT_KINDS) + ")", name="kind_known"
+        ),
+        Index("ix_auth_events_player_at", "player_id", "at"),
+    )
+
+
+class MarketControl(Base):
+    """The operator's switches, one row: while ``trading_halted`` every insert into ``trades`` is
+    refused by a trigger (migration 0009), on every trade path, in the trade's own transaction."""
+
+    __tablename__ = "market_controls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trading_halted: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from . import ledger
 from .money import MAX_TRADE_VALUE, prorata
@@ -73,11 +74,26 @@ class TradeRow:
     holdings: tuple[tuple[int, int, int], ...] = ()  # (asset id, quantity, cost basis)
 
 
+HALTED = "trading_halted"
+
+
 def run_trade(engine: Engine, call: TradeCall) -> TradeRow:
     """The trade in one round trip (PostgreSQL) or one group-committed savepoint (SQLite)."""
-    if engine.dialect.name == "postgresql":
-        return _postgresql_trade(engine, call)
-    return sqlite_writer(engine).run(lambda conn: _sqlite_trade(conn, call))
+    try:
+        if engine.dialect.name == "postgresql":
+            return _postgresql_trade(engine, call)
+        return sqlite_writer(engine).run(lambda conn: _sqlite_trade(conn, call))
+    except (DBAPIError, sqlite3.IntegrityError) as exc:
+        # the halt trigger (migration 0009) aborted the whole trade: nothing of it was written
+        if _is_halt(exc):
+            return TradeRow(HALTED)
+        raise
+
+
+def _is_halt(exc: Exception) -> bool:
+    if isinstance(exc, DBAPIError):
+        return getattr(exc.orig, "sqlstate", None) == "MG001"
+    return HALTED in str(exc)
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from .errors import (
     InsufficientHoldings,
     MartingaleError,
     TradeValueTooLarge,
+    TradingHalted,
     UnknownAsset,
     UnknownPlayer,
 )
@@ -182,6 +183,8 @@ def _refusal(row: TradeRow, order: Order) -> MartingaleError:
             return InsufficientFunds("not enough cash for this trade", available=row.cash)
         case "insufficient_holdings":
             return InsufficientHoldings("not enough units to sell")
+        case "trading_halted":
+            return TradingHalted("trading is paused for maintenance; prices keep ticking")
     raise AssertionError(f"the trade store answered {row.status!r}")
 
 

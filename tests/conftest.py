@@ -98,6 +98,7 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     url = request.getfixturevalue("pg_database")
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+        conn.execute("UPDATE market_controls SET trading_halted = false, reason = NULL")
     return url
 
 

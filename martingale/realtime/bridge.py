@@ -1,7 +1,7 @@
 """Event bus -> Socket.IO, after commit: public market data by broadcast, private pushes per room.
 
 Public messages (``prices``, ``asset_born``, ``asset_expired``, ``asset_settled``, ``tape``,
-``leaderboard``) name no player beyond a public display name. Private ones (``portfolio``, ``settlement``) go only to the
+``leaderboard``, ``market_status``) name no player beyond a public display name. Private ones (``portfolio``, ``settlement``) go only to the
 room ``player:<id>``. A player's settlements of one engine step are pushed together when that step's
 ``prices`` arrive: "N positions settled for $X".
 """
@@ -41,6 +41,7 @@ class Bridge:
             "trade": self.on_trade,
             "sessions_revoked": self.on_sessions_revoked,
             "leaderboard": self.on_leaderboard,
+            "market_status": self.on_market_status,
         }
 
     def __call__(self, name: str, payload: dict[str, Any]) -> None:
@@ -57,6 +58,10 @@ class Bridge:
     def on_leaderboard(self, payload: dict[str, Any]) -> None:
         """The engine's ranking pass: the top rows, display names only, to everyone."""
         self.socketio.emit("leaderboard", wire.leaderboard(payload["board"]), namespace=NAMESPACE)
+
+    def on_market_status(self, payload: dict[str, Any]) -> None:
+        """The operator halted or resumed trading: {trading: "halted" | "open", reason}."""
+        self.socketio.emit("market_status", payload, namespace=NAMESPACE)
 
     def on_asset_born(self, payload: dict[str, Any]) -> None:
         quote = next(
