@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
+from . import rate_limits
 from .auth import Principal, principal_for_session
 from .extensions import csrf, limiter, login_manager
 from .game import current_game
@@ -36,6 +37,7 @@ def init_security(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
     limiter.init_app(app)
+    rate_limits.init_trade_budget(app)
     login_manager.init_app(app)
     login_manager.login_view = "web.login"
     login_manager.login_message = None
