@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import subprocess
 import time
 
 import pytest
@@ -14,32 +13,19 @@ from martingale import rate_limits
 from martingale.errors import RateLimited
 from martingale.rate_limits import SOCKET_TRADES, TradeBudget
 
-from .process_helpers import free_port
+from .process_helpers import free_port, start_redis
 
 _players = itertools.count(10**9)
 
 
 @pytest.fixture(scope="module")
-def redis_url():
+def redis_url(tmp_path_factory):
     """A private redis-server: the budget's Lua script runs on a real one."""
-    server = shutil.which("redis-server")
-    if server is None:
+    if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    port = free_port()
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    budget = TradeBudget(url)
-    deadline = time.monotonic() + 10
-    while budget._in_redis(["probe"]) is None:
-        assert time.monotonic() < deadline, "redis-server did not start"
-        budget._down_until = 0.0
-        time.sleep(0.05)
+    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
     yield url
-    proc.terminate()
-    proc.wait(10)
+    proc.stop()
 
 
 @pytest.fixture(params=["memory", "redis"])
