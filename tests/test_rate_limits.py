@@ -13,7 +13,7 @@ from martingale import rate_limits
 from martingale.errors import RateLimited
 from martingale.rate_limits import SOCKET_TRADES, TradeBudget
 
-from .process_helpers import free_port, start_redis
+from .process_helpers import free_port, redis_call, start_redis
 
 _players = itertools.count(10**9)
 
@@ -85,3 +85,13 @@ def test_a_socket_trade_is_counted_in_process_while_the_storage_is_down():
         rate_limits.spend_socket_trade(budget, player)
     with pytest.raises(RateLimited):
         rate_limits.spend_socket_trade(budget, player)
+
+
+def test_counts_stay_in_redis_when_it_forgets_the_script(redis_url):
+    budget = TradeBudget(redis_url)
+    who = str(next(_players))
+    assert budget.spend(SOCKET_TRADES, who).remaining == 49
+    redis_call(redis_url, "SCRIPT", "FLUSH")  # as after a Redis restart
+    assert budget.spend(SOCKET_TRADES, who).remaining == 48
+    other = TradeBudget(redis_url)  # another worker counts the same window
+    assert other.spend(SOCKET_TRADES, who).remaining == 47
