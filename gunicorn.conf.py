@@ -12,6 +12,9 @@ The worker class follows MARTINGALE_ASYNC_MODE (docs/decisions/0004-async-mode.m
 
 import os
 import sys
+from types import SimpleNamespace
+
+from gunicorn.glogging import Logger
 
 _OFF = ("off", "0", "false", "no")
 
@@ -24,6 +27,29 @@ worker_connections = 10000  # open sockets per gevent worker: listeners stay con
 timeout = 60
 graceful_timeout = 20
 accesslog = os.environ.get("MARTINGALE_ACCESS_LOG", "-") or None
+
+# what gunicorn's basic access-log atoms read from the environ (the rest is per header or variable)
+_ENVIRON_ATOMS = ("REMOTE_ADDR", "REQUEST_METHOD", "RAW_URI", "SERVER_PROTOCOL", "PATH_INFO",
+                  "QUERY_STRING", "HTTP_REFERER", "HTTP_USER_AGENT", "HTTP_AUTHORIZATION")  # fmt: skip
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger, the same lines, without the atoms its access-log format does not name.
+
+    gunicorn builds an atom for every request header, response header and environ variable of
+    every request (each then escaped), about 8% of a trade's CPU; a format without ``{...}`` atoms
+    (the default) reads none of them, so gunicorn's own ``atoms`` is handed only what it reads.
+    """
+
+    def atoms(self, resp, req, environ, request_time):
+        if "{" in self.cfg.access_log_format:
+            return super().atoms(resp, req, environ, request_time)
+        slim = {key: environ[key] for key in _ENVIRON_ATOMS if key in environ}
+        reply = SimpleNamespace(status=resp.status, sent=getattr(resp, "sent", None), headers=())
+        return super().atoms(reply, (), slim, request_time)
+
+
+logger_class = AccessLogger
 
 _queue = os.environ.get("MARTINGALE_MESSAGE_QUEUE") or os.environ.get("REDIS_URL")
 _engine_inside = os.environ.get("MARTINGALE_ENGINE", "on").lower() not in _OFF
