@@ -96,8 +96,17 @@ if workers > 1 and _engine_inside:
 
 
 def post_worker_init(worker):
-    """JSON logs in the worker; with one worker and MARTINGALE_ENGINE on, the market engine too,
-    started after the fork."""
+    """JSON logs in the worker; the loaded app frozen out of the garbage collector's sight; with
+    one worker and MARTINGALE_ENGINE on, the market engine too, started after the fork."""
+    import gc
+
+    # Everything imported and built so far (modules, the app, SQLAlchemy's metadata) lives as long
+    # as the worker; left in the oldest generation it made each full collection walk a few hundred
+    # thousand objects: 90-240 ms pauses of every request in flight (traced under load, about one
+    # a quarter minute at 64 connections). Frozen, a full collection walks only what requests made.
+    gc.collect()
+    gc.freeze()
+
     from martingale.engine import MarketEngine
     from martingale.game import game_of
     from martingale.logs import configure_logging

@@ -300,6 +300,8 @@ def bulk_players(game: Game, count: int, grant: int, tag: str) -> int:
             tick = max(0, min(tick_at(asset, now), asset.end_tick - 1))
             price = game.path(asset).price(tick)
             quantity = rng.randint(1, 400) * QTY_SCALE // 4
+            while quantity > 1 and value_ceil(quantity, price) > grant // 2:  # never past the cash
+                quantity //= 2
             grant_entry = next(entries)
             rows.entries.append((grant_entry, "grant", pid, None, now))
             rows.postings += [(grant_entry, pid, None, grant), (grant_entry, None, None, -grant)]
@@ -684,12 +686,15 @@ def run(url: str, database_url: str, players: int, seconds: int, histories: tupl
     outside = accounts[2:]
     me = requests.get(f"{url}{API}/leaderboard?limit=25", timeout=30,
                       headers={"Authorization": f"Bearer {outside[0].token}"}).json()["me"]  # fmt: skip
-    if len(top["leaderboard"]) != 25 or me is None or me["rank"] <= 25:
+    if len(top["leaderboard"]) != 25 or me is None:
         say(f"bench/reads: unexpected leaderboard: top {len(top['leaderboard'])}, me {me}")
         ok = False
     else:
+        # a player with no trades holds 0%: when most prices fell since the bulk buys it ranks
+        # high; the reply must carry its rank either way, which is what is measured
+        where = "outside" if me["rank"] > 25 else "inside (most prices fell)"
         say(f"  leaderboard: {top['players']:,} ranked; a registered player is #{me['rank']:,} "
-            f"({me['return_pct']}%)")  # fmt: skip
+            f"({me['return_pct']}%), {where} the top 25")  # fmt: skip
     wrk = ensure_wrk()
     board_url = f"{url}{API}/leaderboard?limit=25"
     # one connection: what a request costs; 16 keep-alive connections in a closed loop: saturation

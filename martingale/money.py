@@ -55,10 +55,15 @@ def to_atoms(value: Decimal, scale: int) -> int:
 
 def fmt(atoms: int, scale: int) -> str:
     """Decimal string with exactly as many places as the scale has (``"12.500000"``)."""
-    places = len(str(scale)) - 1
+    places = _PLACES.get(scale)
+    if places is None:
+        places = len(str(scale)) - 1
     sign = "-" if atoms < 0 else ""
     whole, frac = divmod(abs(atoms), scale)
     return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
+
+
+_PLACES = {USD_SCALE: 6, QTY_SCALE: 8, 100: 2}  # a trade's reply formats about twenty amounts
 
 
 def usd(atoms: int) -> str:

@@ -15,6 +15,7 @@ import re
 from martingale import accounts, auth, trading
 from martingale.engine import MarketEngine
 from martingale.extensions import socketio
+from martingale.realtime import BRIDGE
 
 from .helpers import csrf_from, new_asset
 
@@ -101,6 +102,7 @@ def test_no_public_payload_page_or_push_contains_a_login_name(app, game, clock):
         headers={"Authorization": f"Bearer {tokens[API_USERS[0]]}", "Idempotency-Key": "late"},
     )
 
+    app.extensions[BRIDGE].flush_tape()  # the tape goes out in batches: send the waiting one now
     heard = anonymous.get_received()
     anonymous.disconnect()
     names_heard = {event["name"] for event in heard}

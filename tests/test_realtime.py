@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from martingale.engine import MarketEngine
 from martingale.extensions import socketio
 from martingale.models import Trade
 from martingale.money import price as fmt_price
+from martingale.realtime import BRIDGE, bridge
 from martingale.transaction_utils import read
 
 from .helpers import execute, new_asset
@@ -65,6 +67,12 @@ def order(symbol, side="buy", quantity="2", key=None):
 def received(sock, name=None):
     events = [(e["name"], e["args"][0] if e["args"] else None) for e in sock.get_received()]
     return events if name is None else [body for n, body in events if n == name]
+
+
+def tape(app, sock):
+    """The public trades ``sock`` heard, batch by batch, once the waiting batch is sent."""
+    app.extensions[BRIDGE].flush_tape()
+    return received(sock, "tape")
 
 
 def bearer(token):
@@ -141,7 +149,7 @@ def test_token_socket_trades_by_ack_with_the_rest_body(app, game, connect):
     assert set(ack["trade"]) | {"realized_pnl"} == set(rest["trade"])
 
 
-def test_a_replayed_key_acks_the_first_trade_and_trades_once(game, connect):
+def test_a_replayed_key_acks_the_first_trade_and_trades_once(app, game, connect):
     asset = new_asset(game)
     alice = connect(token=api_login(game, "alice").access_token)
     watcher = connect()
@@ -150,7 +158,7 @@ def test_a_replayed_key_acks_the_first_trade_and_trades_once(game, connect):
     assert (first["replayed"], again["replayed"]) == (False, True)
     assert again["trade"] == first["trade"] and again["portfolio"] == first["portfolio"]
     assert trade_count(game) == 1
-    assert len(received(watcher, "tape")) == 1
+    assert [len(batch) for batch in tape(app, watcher)] == [1]
     refused = alice.emit("trade", order(asset.symbol, "sell", key="same-key"), callback=True)
     assert refused == {
         "error": {"code": "duplicate_request", "message": refused["error"]["message"]}
@@ -206,6 +214,7 @@ def test_private_pushes_reach_only_their_player_while_public_data_reaches_all(
         json=order(asset.symbol, quantity="1"),
         headers={**bearer(bob_login.access_token), "Idempotency-Key": "bob-1"},
     )
+    app.extensions[BRIDGE].flush_tape()
     a_events, b_events, anon_events = received(alice), received(bob), received(anon)
     a_portfolios = [body for name, body in a_events if name == "portfolio"]
     b_portfolios = [body for name, body in b_events if name == "portfolio"]
@@ -213,11 +222,11 @@ def test_private_pushes_reach_only_their_player_while_public_data_reaches_all(
     assert [p["holdings"][0]["quantity"] for p in b_portfolios] == ["1.00000000"]
     assert not [name for name, _ in anon_events if name not in PUBLIC]
     for events in (a_events, b_events, anon_events):
-        tape = [body for name, body in events if name == "tape"]
+        [batch] = [body for name, body in events if name == "tape"]  # one message, oldest first
         shown = [alice_login.principal.display_name, bob_login.principal.display_name]
-        assert [t["display_name"] for t in tape] == shown
-        assert "alice" not in str(tape) and "bob" not in str(tape)
-        assert all("player_id" not in t and "realized_pnl" not in t for t in tape)
+        assert [t["display_name"] for t in batch] == shown
+        assert "alice" not in str(batch) and "bob" not in str(batch)
+        assert all("player_id" not in t and "realized_pnl" not in t for t in batch)
 
     engine = MarketEngine(game)
     for _ in range(5):
@@ -319,5 +328,23 @@ def test_a_session_ended_elsewhere_can_no_longer_trade_or_receive_private_pushes
         json=order(asset.symbol),
         headers={**bearer(fresh.access_token), "Idempotency-Key": "fresh-1"},
     )
+    app.extensions[BRIDGE].flush_tape()
     names = [name for name, _ in received(sock)]
     assert "tape" in names and "portfolio" not in names
+
+
+def test_the_tape_goes_out_in_batches_of_its_own_accord(app, game, connect, monkeypatch):
+    """Trades within one interval reach every socket as one ``tape`` message, a list, in order."""
+    monkeypatch.setattr(bridge, "TAPE_SECONDS", 1.0)  # room for three trades on a busy machine
+    asset = new_asset(game)
+    alice = connect(token=api_login(game, "alice").access_token)
+    watcher = connect()
+    acks = [alice.emit("trade", order(asset.symbol), callback=True) for _ in range(3)]
+    assert not received(watcher, "tape")  # not yet: the batch waits for its interval
+    deadline = time.monotonic() + 10
+    while not (batches := received(watcher, "tape")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [[t["id"] for t in batch] for batch in batches] == [[a["trade"]["id"] for a in acks]]
+    assert set(batches[0][0]) == {
+        "id", "symbol", "side", "quantity", "price", "total", "executed_at", "display_name"
+    }  # fmt: skip

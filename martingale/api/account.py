@@ -19,10 +19,9 @@ from .access import (
     optional_caller,
     optional_int_arg,
     trade_caller,
-    trade_limit_key,
 )
 from .blueprint import bp
-from .limits import heavy_read_limit, read_limit
+from .limits import heavy_read_limit, read_limit, spend_trade_budget
 
 
 def _player_key() -> str:
@@ -56,9 +55,9 @@ def portfolio() -> Any:
 
 
 @bp.post("/trades")
-@limiter.limit(rate_limits.TRADES, key_func=trade_limit_key)
 def place_trade() -> Any:
     """A market order; Idempotency-Key makes retries safe."""
+    spend_trade_budget()
     game, who = current_game(), trade_caller()
     try:
         body = json_body()

@@ -1,9 +1,12 @@
 """Event bus -> Socket.IO, after commit: public market data by broadcast, private pushes per room.
 
 Public messages (``prices``, ``asset_born``, ``asset_expired``, ``asset_settled``, ``tape``,
-``leaderboard``, ``market_status``) name no player beyond a public display name. Private ones (``portfolio``, ``settlement``) go only to the
-room ``player:<id>``. A player's settlements of one engine step are pushed together when that step's
-``prices`` arrive: "N positions settled for $X".
+``leaderboard``, ``market_status``) name no player beyond a public display name. Private ones
+(``portfolio``, ``settlement``) go only to the room ``player:<id>``. The tape is batched: each
+process sends the trades of the last ``TAPE_SECONDS`` as one ``tape`` message carrying a list,
+oldest first, so the public push costs one message on the queue per interval instead of one per
+trade. A player's settlements of one engine step are pushed together when that step's ``prices``
+arrive: "N positions settled for $X".
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from ..game import Game
 from ..portfolio import portfolio as portfolio_view
 from ..reports import SettlementRow
 from ..trading import TradeResult
-from .queue import disconnect_room
+from .queue import RedisQueue, disconnect_room
 from .rooms import player_room, session_room
 
 NAMESPACE = "/"
+TAPE_SECONDS = 0.1  # a tape a tenth of a second behind is live to a person; one message per batch
 
 
 class Bridge:
@@ -34,6 +38,7 @@ class Bridge:
         self.socketio = socketio
         self._pending: dict[int, list[SettlementRow]] = {}  # player id -> this step's settlements
         self._lock = threading.Lock()
+        self._tape: list[dict[str, Any]] = []  # public trades waiting for the next batch
         self._routes: dict[str, Callable[[dict[str, Any]], None]] = {
             "prices": self.on_prices,
             "asset_born": self.on_asset_born,
@@ -97,13 +102,31 @@ class Bridge:
         """The trade's own transaction returned all a push needs: the trader's display name for
         the tape, and the account it left for the trader's room. Nothing is read."""
         trade = TradeResult(**result)
-        self.socketio.emit("tape", wire.public_trade(trade), namespace=NAMESPACE)
+        self._queue_tape(wire.public_trade(trade))
         room = player_room(trade.player_id)
         if trade.portfolio is None:
             self._push_portfolio(trade.player_id)
         elif self._listening(room):
             body = wire.portfolio(trade.portfolio)
             self.socketio.emit("portfolio", body, to=room, namespace=NAMESPACE)
+
+    def _queue_tape(self, body: dict[str, Any]) -> None:
+        with self._lock:
+            self._tape.append(body)
+            first = len(self._tape) == 1
+        if first:  # the first trade of a batch schedules its sending
+            self.socketio.start_background_task(self._send_tape_later)
+
+    def _send_tape_later(self) -> None:
+        self.socketio.sleep(TAPE_SECONDS)
+        self.flush_tape()
+
+    def flush_tape(self) -> None:
+        """Send the waiting trades now, as one message (the batch timer does; tests may)."""
+        with self._lock:
+            batch, self._tape = self._tape, []
+        if batch:
+            self.socketio.emit("tape", batch, namespace=NAMESPACE)
 
     # -- private -------------------------------------------------------------------------------
     def _push_portfolio(self, player_id: int) -> None:
@@ -139,8 +162,10 @@ class Bridge:
             disconnect_room(self.socketio.server, session_room(session_id), NAMESPACE)
 
     def _listening(self, room: str) -> bool:
-        """Whether anyone may be in ``room``; with a message queue, other servers may hold it."""
+        """Whether anyone may be in ``room``: this server's rooms, else the queue's presence."""
         manager = self.socketio.server.manager
+        if isinstance(manager, RedisQueue):
+            return manager.listening(NAMESPACE, room)
         if isinstance(manager, PubSubManager):
             return True
         return next(iter(manager.get_participants(NAMESPACE, room)), None) is not None

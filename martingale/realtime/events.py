@@ -106,7 +106,7 @@ def on_trade(data: object = None) -> dict[str, Any]:
                 raise InvalidJson(
                     "a trade must be an object: {symbol, side, quantity, idempotency_key}"
                 )
-            rate_limits.spend_socket_trade(who.player_id)
+            rate_limits.spend_socket_trade(rate_limits.budget_of(current_app), who.player_id)
         except MartingaleError:
             # refused before the trade could check the session: an ended one is answered first
             require_live_session(current_game(), who.player_id, who.session_id)

@@ -6,6 +6,16 @@ room emit reaches the sockets wherever they are; what it cannot do is "disconnec
 room", because no process can list another's rooms. ``RedisQueue`` adds that one message: each
 server that receives it disconnects the room's sockets it holds. ``sessions_revoked`` uses it, so a
 logout handled by one worker drops the session's socket held by another.
+
+Presence, so a private push is published only when someone may hear it: each process records its
+sockets of a player's room in a Redis set (``martingale:listening:<room>``, one member per socket)
+when they join and leave it, and a process asks "is anyone listening to this room?" of its own
+rooms first, then of Redis, remembering the answer for ``PRESENCE_CACHE_S``. A socket joining
+tells every process to forget what it remembered of that room (a message on the channel), so a
+remembered "nobody" never outlives a join by more than the channel's delay. Wrong the other way is
+harmless: a remembered "yes" after the last socket left costs one push nobody hears, and so do the
+members a killed process leaves behind. After Redis comes back (its sets may be gone), every
+process records its sockets again when its listener resubscribes.
 """
 
 from __future__ import annotations
@@ -21,11 +31,87 @@ log = logging.getLogger(__name__)
 RETRY_S = 0.5  # a listener that lost Redis tries again this often
 CHANNEL = "martingale"  # the pub/sub channel: every process of one deployment uses the same one
 DROP_ROOM = "martingale:disconnect_room"
+PRESENCE_ROOMS = ("player:",)  # the rooms private pushes go to; others are assumed heard
+PRESENCE_KEY = "martingale:listening:"
+PRESENCE_JOINED = "martingale:presence_joined"
+PRESENCE_CACHE_S = 5.0
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "valkey://", "valkeys://")
 
 
 class RedisQueue(socketio.RedisManager):
-    """python-socketio's Redis manager plus ``disconnect_room`` across every process."""
+    """python-socketio's Redis manager plus ``disconnect_room`` and presence across every process."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._presence: Any = None  # a Redis client of its own: the listener replaces ``redis``
+        self._heard: dict[str, tuple[bool, float]] = {}  # room -> (anyone listening, until)
+        self._subscribed_once = False
+
+    # -- presence -----------------------------------------------------------------------------
+    def listening(self, namespace: str, room: str) -> bool:
+        """Whether any socket of any process may be in ``room`` (yes when unsure)."""
+        if next(iter(self.get_participants(namespace, room)), None) is not None:
+            return True
+        if not room.startswith(PRESENCE_ROOMS):
+            return True
+        now = time.monotonic()
+        known = self._heard.get(room)
+        if known is not None and known[1] > now:
+            return known[0]
+        try:
+            found = bool(self._presence_client().exists(PRESENCE_KEY + room))
+        except Exception:  # Redis unreachable: push as if someone listens (the push fails too)
+            return True
+        if self._heard.get(room) is known:  # no join was heard meanwhile
+            if len(self._heard) > 100_000:
+                self._heard.clear()
+            self._heard[room] = (found, now + PRESENCE_CACHE_S)
+        return found
+
+    def basic_enter_room(
+        self, sid: str, namespace: str, room: str, eio_sid: str | None = None
+    ) -> None:
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        if isinstance(room, str) and room.startswith(PRESENCE_ROOMS):
+            self._record(namespace, room, [sid])
+            self._publish({"method": PRESENCE_JOINED, "room": room, "host_id": self.host_id})
+
+    def basic_leave_room(self, sid: str, namespace: str, room: str) -> None:
+        super().basic_leave_room(sid, namespace, room)
+        if isinstance(room, str) and room.startswith(PRESENCE_ROOMS):
+            try:
+                self._presence_client().srem(PRESENCE_KEY + room, self._member(namespace, sid))
+            except Exception:  # a member left behind costs pushes nobody hears, nothing more
+                log.warning("presence: could not forget a socket of %s", room, exc_info=True)
+
+    def _record(self, namespace: str, room: str, sids: list[str]) -> None:
+        self._heard.pop(room, None)
+        try:
+            self._presence_client().sadd(
+                PRESENCE_KEY + room, *(self._member(namespace, sid) for sid in sids)
+            )
+        except Exception:  # recorded again when the listener resubscribes
+            log.warning("presence: could not record a socket of %s", room, exc_info=True)
+
+    def _record_all(self) -> None:
+        """Every socket of this process in a presence room, recorded again (Redis came back)."""
+        self._heard.clear()
+        for namespace, rooms in list(self.rooms.items()):
+            for room, members in list(rooms.items()):
+                if isinstance(room, str) and room.startswith(PRESENCE_ROOMS) and members:
+                    self._record(namespace, room, list(members))
+
+    def _member(self, namespace: str, sid: str) -> str:
+        return f"{self.host_id}:{namespace}:{sid}"
+
+    def _presence_client(self) -> Any:
+        if self._presence is None:
+            self._presence = self._get_redis_module().Redis.from_url(
+                self.redis_url, **self.redis_options
+            )
+        return self._presence
+
+    # -- dropping a room everywhere -------------------------------------------------------------
 
     def disconnect_room(self, room: str, namespace: str) -> None:
         self._drop_here(room, namespace)
@@ -51,6 +137,9 @@ class RedisQueue(socketio.RedisManager):
             try:
                 self._redis_connect()
                 self.pubsub.subscribe(self.channel)
+                if self._subscribed_once:  # back after a failure: Redis may have lost our sets
+                    self._record_all()
+                self._subscribed_once = True
                 for item in self.pubsub.listen():
                     if item.get("type") != "message" or item.get("channel") != channel:
                         continue
@@ -79,6 +168,9 @@ class RedisQueue(socketio.RedisManager):
         except (TypeError, ValueError):
             return None
         if not isinstance(message, dict):
+            return None
+        if message.get("method") == PRESENCE_JOINED:
+            self._heard.pop(str(message.get("room")), None)
             return None
         if message.get("method") == DROP_ROOM:
             if message.get("host_id") != self.host_id:

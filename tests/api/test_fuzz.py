@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from martingale import auth
+from martingale import auth, rate_limits
 from martingale.engine import MarketEngine
 from martingale.extensions import limiter
 from martingale.models import AuthSession, Player, Posting, RefreshToken, Trade
@@ -194,6 +194,7 @@ def test_fuzzed_orders_never_fail_and_refusals_change_nothing(
     client, game, market, body, key, authorization
 ):
     limiter.reset()
+    rate_limits.budget_of(client.application).reset()
     headers = {}
     if authorization == "valid":
         headers["Authorization"] = f"Bearer {market['token']}"

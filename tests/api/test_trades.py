@@ -205,3 +205,30 @@ def test_a_json_integer_quantity_is_still_accepted_as_documented(client, game):
     r = post_trade(client, alice, asset.symbol, "buy", 2)
     assert r.status_code == 201, r.get_data(as_text=True)
     assert r.get_json()["trade"]["quantity"] == "2.00000000"
+
+
+def test_the_trade_budget_answers_as_flask_limiter_did(client, game):
+    """Every reply of a trade request carries the budget's headers; the 51st in a second is 429."""
+    asset = new_asset(game)
+    alice, bob = register(client, "alice"), register(client, "bob")
+    first = post_trade(client, alice, asset.symbol, "buy", "1")
+    assert first.status_code == 201
+    assert first.headers["X-RateLimit-Limit"] == "50"
+    assert first.headers["X-RateLimit-Remaining"] == "49"
+    assert int(first.headers["X-RateLimit-Reset"]) > 0 and first.headers["Retry-After"] in {
+        "0",
+        "1",
+    }
+    refused = None
+    for _ in range(400):  # refusals count too; a slow machine may see a window close first
+        r = client.post(f"{API}/trades", json={"side": "hold"},
+                        headers={**bearer(alice), "Idempotency-Key": "k"})  # fmt: skip
+        if r.status_code == 429:
+            refused = r
+            break
+        assert r.status_code == 422 and "X-RateLimit-Remaining" in r.headers
+    assert refused is not None
+    body = assert_error(refused, 429, "rate_limited")
+    assert body["error"]["message"] == "too many requests: 50 per 1 second"
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert post_trade(client, bob, asset.symbol, "buy", "1").status_code == 201  # bob's own budget

@@ -128,8 +128,9 @@ function wirePushes() {
     alerts.forget(msg.symbol);
     emit("assets");
   });
-  on("push:tape", (t) => {
-    state.tape.unshift(t);
+  // the server batches the tape: one message carries the trades of a short interval, oldest first
+  on("push:tape", (batch) => {
+    for (const t of Array.isArray(batch) ? batch : [batch]) state.tape.unshift(t);
     if (state.tape.length > 100) state.tape.length = 100;
     emit("tape");
   });
