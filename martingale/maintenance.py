@@ -21,7 +21,7 @@ from .asset_manager import refill_pool
 from .engine import MarketEngine, StepReport
 from .game import Game, expires_at, quoted_tick, tick_at
 from .models import LIVE, Asset, Holding, MarketControl
-from .transaction_utils import read, run_in_transaction
+from .transaction_utils import changed_rows, read, run_in_transaction
 
 
 class EngineRunning(Exception):
@@ -110,7 +110,8 @@ class TradingState:
 
 def trading_state(game: Game) -> TradingState:
     row = read(game.database, lambda s: s.get(MarketControl, 1))
-    assert row is not None  # migration 0009 writes the one row
+    if row is None:  # migration 0009 writes the row; a database emptied by hand has none: open
+        return TradingState(False, None, None)
     return TradingState(row.trading_halted, row.reason, row.changed_at)
 
 
@@ -124,11 +125,12 @@ def set_trading(game: Game, *, halted: bool, reason: str | None = None) -> Tradi
     now = game.clock.now()
 
     def flip(session: Session) -> None:
-        session.execute(
-            update(MarketControl)
-            .where(MarketControl.id == 1)
-            .values(trading_halted=halted, reason=reason if halted else None, changed_at=now)
+        values = {"trading_halted": halted, "reason": reason if halted else None, "changed_at": now}
+        changed = changed_rows(
+            session, update(MarketControl).where(MarketControl.id == 1).values(**values)
         )
+        if not changed:  # the row is gone (a database emptied by hand): the switch must still hold
+            session.add(MarketControl(id=1, **values))
 
     run_in_transaction(game.database, flip)
     if halted and game.database.dialect.name == "postgresql":

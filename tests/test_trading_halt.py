@@ -74,3 +74,15 @@ def test_the_cli_pauses_and_resumes(app, game):
     with pytest.raises(errors.TradingHalted):
         trade(game, new_player(game), "buy", asset.symbol, "1")
     assert "trading open" in runner.invoke(args=["trading", "resume"]).output
+
+
+def test_the_switch_holds_even_after_its_row_was_emptied_away(game):
+    """A database truncated by hand (tests, a restore gone wrong) has no switch row: the state reads
+    open, and pausing writes the row again rather than doing nothing."""
+    execute(game, "DELETE FROM market_controls")
+    assert not trading_state(game).halted
+    asset = new_asset(game, lifetime_s="600")
+    set_trading(game, halted=True)
+    with pytest.raises(errors.TradingHalted):
+        trade(game, new_player(game), "buy", asset.symbol, "1")
+    set_trading(game, halted=False)
