@@ -19,7 +19,7 @@ from martingale.web import pwa
 
 from ..helpers import new_asset
 from .conftest import CHROMIUM, CHROMIUM_ARGS
-from .helpers import DESKTOP, PHONE, register, screenshot
+from .helpers import DESKTOP, PHONE, register, screenshot, wait_until
 
 # an iPhone's notch and home indicator, in CSS px: what an installed app must keep clear of
 NOTCH = {"top": 47, "bottom": 34, "left": 0, "right": 0}
@@ -49,7 +49,11 @@ def backend() -> str:
 
 
 def controlled(page) -> None:
-    """Wait until this deploy's worker controls the page (it claims open pages on activation)."""
+    """Wait until this deploy's worker controls the page. It claims the pages open when it
+    activates; a page whose load began before that is controlled from its next load on."""
+    page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    if page.evaluate("() => navigator.serviceWorker.controller === null"):
+        page.reload()
     try:
         page.wait_for_function(
             "() => navigator.serviceWorker.controller?.state === 'activated'", timeout=15_000
@@ -154,10 +158,13 @@ def test_offline_reload_on_a_wide_screen(market, open_page) -> None:
     page = open_page(WIDE)
     register(page, market.url, "desk_commuter")
     controlled(page)
+    page.wait_for_function("() => Number(document.getElementById('app').dataset.tick) > 3")
+    page.wait_for_timeout(1000)  # charts drawn
+    print(f"\nonline, desktop: {screenshot(page, 'app-desktop.png')}")
     page.context.set_offline(True)
     page.reload()
     expect(page.locator("h1")).to_have_text(OFFLINE_TITLE)
-    print(f"\noffline, desktop: {screenshot(page, 'offline-desktop.png', clear_toasts=False)}")
+    print(f"offline, desktop: {screenshot(page, 'offline-desktop.png', clear_toasts=False)}")
     page.context.set_offline(False)
     forgive_the_offline_socket(open_page)
 
@@ -174,11 +181,11 @@ def test_a_new_deploy_installs_its_cache_and_deletes_the_old_one(app, market, op
     app.extensions[pwa.EXTENSION] = dataclasses.replace(shell, version="0123456789abcdef")
     new = "martingale-shell-0123456789abcdef"
     page.reload()  # a page load is when browsers look for a new worker
-    page.wait_for_function(
-        "async (name) => { const k = await caches.keys(); return k.length === 1 && k[0] === name; }",
-        arg=new,
-        timeout=15_000,
-    )
+    # (polled from here: wait_for_function takes an async function's promise for a true answer)
+    try:
+        wait_until(lambda: page.evaluate(CACHE_KEYS) == [new])
+    except AssertionError:
+        raise AssertionError(f"caches after the deploy: {page.evaluate(CACHE_KEYS)}") from None
     assert set(page.evaluate(CACHED_URLS)) == set(shell.precache)
     # and the new cache is the one that answers offline
     page.context.set_offline(True)
