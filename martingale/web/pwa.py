@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template, send_from_directory
+from flask import Response, current_app, render_template, send_from_directory
 from flask.blueprints import BlueprintSetupState
+from flask.sansio.app import App
 
 from .blueprint import bp
 
@@ -95,7 +96,7 @@ class Shell:
     precache: tuple[str, ...]
 
 
-def build_shell(app: Flask) -> Shell:
+def build_shell(app: App) -> Shell:
     static = Path(app.static_folder or "")
     templates = Path(app.root_path) / (app.template_folder or "templates")
     prefix = app.static_url_path or "/static"
