@@ -18,8 +18,7 @@ from playwright.sync_api import expect
 from martingale.web import pwa
 
 from ..helpers import new_asset
-from .conftest import CHROMIUM, CHROMIUM_ARGS
-from .helpers import DESKTOP, PHONE, register, screenshot, wait_until
+from .helpers import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, register, screenshot, wait_until
 
 # an iPhone's notch and home indicator, in CSS px: what an installed app must keep clear of
 NOTCH = {"top": 47, "bottom": 34, "left": 0, "right": 0}
