@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Response, current_app, render_template, send_from_directory
+from flask import Response, current_app, render_template
 from flask.blueprints import BlueprintSetupState
 from flask.sansio.app import App
 
@@ -159,9 +159,3 @@ def offline() -> str:
     """What a page load shows when the network is gone (the service worker serves it from its
     cache). Nothing of the player's in it: it is stored on the device."""
     return render_template("offline.html")
-
-
-@bp.get("/favicon.ico")
-def favicon() -> Response:
-    """For the clients that ask the root for it before reading any page's <link rel=icon>."""
-    return send_from_directory(current_app.static_folder or "", FAVICON, max_age=86400)
