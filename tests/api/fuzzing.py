@@ -16,15 +16,19 @@ from typing import Any
 from schemathesis import checks as st_checks
 from schemathesis.core import NotSet
 
-# Every reply below 500, with a documented status, content type, body and headers. Not the checks
-# that judge the document's validation rules (positive_data_acceptance would call the 422 for a
-# weak but schema-valid password a failure: zxcvbn's verdict is no JSON Schema).
+# Every reply below 500, with a documented status, content type, body and headers; a request the
+# document forbids (a value outside its schema, a required header missing, a method it does not
+# list) is refused. Not the converse, positive_data_acceptance: the 422 for a weak but schema-valid
+# password is right (zxcvbn's verdict is no JSON Schema), as is the 409 for a taken name.
 CHECKS = [
     st_checks.not_a_server_error,
     st_checks.status_code_conformance,
     st_checks.content_type_conformance,
     st_checks.response_schema_conformance,
     st_checks.response_headers_conformance,
+    st_checks.unsupported_method,
+    st_checks.missing_required_header,
+    st_checks.negative_data_rejection,
 ]
 SYMBOL = re.compile(r"\s*[A-Za-z]{1,10}\s*")
 REF = re.compile(r"[0-9]+|[A-Za-z]+")
@@ -75,11 +79,14 @@ def prepare(case: Any, targets: Targets) -> dict[str, str]:
     fields = body if isinstance(body, dict) else {}
     if label == "POST /api/v1/trades":
         symbol = fields.get("symbol")
-        if isinstance(symbol, str) and SYMBOL.fullmatch(symbol) and (n := _pick(generated, 2)):
+        valid = isinstance(symbol, str) and SYMBOL.fullmatch(symbol) and targets.symbols
+        if valid and (n := _pick(generated, 2)):
             name = targets.symbols[n % len(targets.symbols)]
             fields["symbol"] = symbol.replace(symbol.strip(), name.lower() if n % 3 else name)
         quantity = fields.get("quantity")
-        valid = isinstance(quantity, (str, int)) and QUANTITY.fullmatch(str(quantity))
+        valid = (isinstance(quantity, str) and QUANTITY.fullmatch(quantity)) or (
+            type(quantity) is int and 1 <= quantity <= 10**9  # not a bool, not a float
+        )
         if valid and (n := _pick((generated, "quantity"), 2)) is not None:
             fields["quantity"] = SMALL[n % len(SMALL)]
         # the coverage phase sends one key with many orders: mostly duplicate_request without this
@@ -89,15 +96,17 @@ def prepare(case: Any, targets: Targets) -> dict[str, str]:
     elif label == "POST /api/v1/auth/login":
         if isinstance(fields.get("username"), str) and _pick(generated, 2) is not None:
             fields["username"] = targets.username
-            if isinstance(fields.get("password"), str) and _pick((generated, "pw"), 2) is not None:
+            password = fields.get("password")
+            valid = isinstance(password, str) and len(password) <= 128
+            if valid and _pick((generated, "pw"), 2) is not None:
                 fields["password"] = targets.password
     elif label == "POST /api/v1/auth/refresh":
         token = fields.get("refresh_token")
-        if isinstance(token, str) and _pick(generated, 2) is not None:
+        if isinstance(token, str) and 16 <= len(token) <= 128 and _pick(generated, 2) is not None:
             fields["refresh_token"] = targets.fresh_refresh_token()
     ref = (case.path_parameters or {}).get("ref")
-    if isinstance(ref, str) and REF.fullmatch(ref) and (n := _pick(generated, 2)):
-        refs = [*targets.symbols, *map(str, targets.asset_ids)]
+    refs = [*targets.symbols, *map(str, targets.asset_ids)]
+    if isinstance(ref, str) and REF.fullmatch(ref) and refs and (n := _pick(generated, 2)):
         case.path_parameters["ref"] = refs[n % len(refs)]
     return headers
 

@@ -403,6 +403,21 @@ def test_values_outside_the_documented_bounds_are_400(client, game, template, me
         assert r.get_json()["error"]["code"] == "invalid_parameter"
 
 
+@pytest.mark.parametrize(("template", "method", "param"), list(_integer_query_parameters()))
+def test_an_empty_integer_parameter_is_accepted_and_documented_so(
+    client, game, template, method, param
+):
+    """``?limit=`` means the default (access.int_arg): the document must admit the empty value
+    (allowEmptyValue), else it forbids a request the server accepts. schemathesis' negative case
+    GET /api/v1/tape?limit= found it."""
+    auth = bearer(register(client))
+    url = _url(game, template)
+    r = getattr(client, method)(url, query_string={param["name"]: ""}, headers=auth)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    validate_response(method, template, r)
+    assert param.get("allowEmptyValue") is True, f"{template} {param['name']}"
+
+
 def test_the_documented_quantity_pattern_is_the_validators_grammar():
     schema = DOC["components"]["schemas"]["TradeRequest"]["properties"]["quantity"]
     [text] = [s for s in schema["oneOf"] if s["type"] == "string"]
