@@ -49,7 +49,7 @@ import schemathesis  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.core.failures import FailureGroup  # noqa: E402
 
-from tests.api.fuzzing import CHECKS, Tally, Targets, prepare  # noqa: E402
+from tests.api.fuzzing import CHECKS, Tally, Targets, configure, prepare  # noqa: E402
 
 PASSWORD = "Tulip-Harbor-93"
 ERROR = re.compile(r'"level": ?"(error|critical)"')
@@ -161,7 +161,7 @@ def fuzz(url: str, cases: int, base_seed: int) -> Run:
     http = requests.Session()
     # from_dict, not from_url: that one leaves out the operation serving the document itself
     document = http.get(f"{url}/api/v1/openapi.json", timeout=60).json()
-    schema = schemathesis.openapi.from_dict(document)
+    schema = configure(schemathesis.openapi.from_dict(document))
     operations = [result.ok() for result in schema.get_all_operations()]
     run = Run(url, targets_of(url, http), http)
     say(f"{url}: {len(operations)} operations in the document; {cases} cases to send")

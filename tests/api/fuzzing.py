@@ -30,6 +30,16 @@ CHECKS = [
     st_checks.missing_required_header,
     st_checks.negative_data_rejection,
 ]
+
+
+def configure(schema: Any) -> Any:
+    """A request refused for its size (413 body, 414 request line: both in the document) has been
+    rejected, as a 400 has: negative_data_rejection must count it so."""
+    rejection = schema.config.checks.negative_data_rejection
+    rejection.expected_statuses = sorted({*rejection.expected_statuses, "413", "414"})
+    return schema
+
+
 SYMBOL = re.compile(r"\s*[A-Za-z]{1,10}\s*")
 REF = re.compile(r"[0-9]+|[A-Za-z]+")
 QUANTITY = re.compile(r"[0-9]+(\.[0-9]{1,8})?")

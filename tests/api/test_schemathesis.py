@@ -27,7 +27,7 @@ from martingale.engine import MarketEngine
 from martingale.game import game_of
 
 from ..helpers import make_config, new_asset, trade
-from .fuzzing import CHECKS, Tally, Targets, prepare
+from .fuzzing import CHECKS, Tally, Targets, configure, prepare
 from .helpers import PASSWORD
 from .openapi_spec import operations
 
@@ -37,7 +37,7 @@ EXAMPLES = 50  # generated per operation in the fuzzing phase, besides the cover
 # Loaded at import from the file the app serves (a copy: the app caches its own), and each case sent
 # to the test's own app: schemathesis' fixture loader (schemathesis.pytest.from_fixture) sets a
 # node attribute that pytest 9.2 no longer has.
-schema = schemathesis.openapi.from_dict(json.loads(SPEC.read_text()))
+schema = configure(schemathesis.openapi.from_dict(json.loads(SPEC.read_text())))
 # Generation must not learn from replies: they carry random tokens and symbols, and a CI run has
 # to send the same requests every time.
 schema.config.phases.fuzzing.error_feedback.is_enabled = False
