@@ -4,7 +4,8 @@ Every operation the document lists gets schemathesis' three phases (the document
 coverage phase's boundary and missing-part cases, then generated requests, valid and invalid), sent
 through the checked test client (so a logged server error fails too, not only a 500). Each reply
 must be below 500 and as documented: a listed status, its content type, its body schema and its
-headers. The books reconcile afterwards (the ``game`` fixture).
+headers; and a request the document forbids must be refused (fuzzing.CHECKS). The books reconcile
+afterwards (the ``game`` fixture).
 
 Rate limits are off (the budgets are covered in test_rate_limits and test_read_limits): with them
 on, most generated requests would only ever see 429. Cases are steered now and then toward what
