@@ -1,6 +1,6 @@
 """The one benchmark command: the Procfile topology, same-run references, every figure, reconcile.
 
-    python bench/run.py [--smoke] [--workers N] [--postgres-url URL] [--only trades,fanout,reads]
+    python bench/run.py [--smoke] [--workers N] [--postgres-url URL] [--only trades,fanout,reads,fuzz]
 
 1. Installs what is missing (Debian packages): wrk, pgbench (postgresql-client), redis-server.
 2. Starts the Procfile topology on this machine: a fresh PostgreSQL database (created on the server
@@ -9,7 +9,7 @@
    and ``web`` with WEB_CONCURRENCY=N (default: the machine's cores).
 3. References in the same run: pgbench TPC-B (builtin script) at scale 8 with 8 clients on a
    database of its own, and the app's hello-world route (GET /healthz) with wrk -t2 -c64.
-4. Runs bench/trades.py, bench/fanout.py and bench/reads.py if present, each as
+4. Runs bench/trades.py, bench/fanout.py, bench/reads.py and bench/fuzz.py if present, each as
    ``python bench/<name>.py --url URL --database-url URL [--smoke]``, relaying their
    ``figure:`` lines and the server CPU time they cost.
 5. Prints every figure beside its reference, says where the load generator ran, and ends with
@@ -20,7 +20,8 @@ The web server runs with its rate limits on, as in production, for the reference
 (which creates its players straight in the books, so the per-address registration budget is not in
 the way, and spreads its trades over players inside their budgets) and bench/fanout.py; it is
 restarted with rate limits off for bench/reads.py, whose load generator saturates the leaderboard
-from one address (reads.py measures the GET budgets on a server of its own). A cheap password
+from one address (reads.py measures the GET budgets on a server of its own), and stays so for
+bench/fuzz.py, whose generated requests also come from one address. A cheap password
 hash (players are created in bulk) and no access log; everything else is the Procfile's
 configuration.
 """
@@ -46,7 +47,7 @@ from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-SCRIPTS = ("trades", "fanout", "reads")
+SCRIPTS = ("trades", "fanout", "reads", "fuzz")
 FIGURE = re.compile(r"^figure: (?P<name>\S+) = (?P<rest>.*)$")
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
@@ -370,16 +371,18 @@ def main() -> int:
             say(f"  hello-world: {references['hello'][0]}  ({references['hello'][1]}, "
                 f"{args.workers} workers)")  # fmt: skip
 
+        limited = args.rate_limits == "on"
         for name in SCRIPTS:
             if name not in only:
                 continue
-            if name == "reads":  # its load comes from one address: the same server, limits off
-                web.stop()
+            if name in ("reads", "fuzz") and limited:  # load from one address: the same server,
+                web.stop()  # limits off
                 topology.procs.remove(web)
                 web = topology.start("web", lines["web"], PORT=str(web_port),
                                      WEB_CONCURRENCY=str(args.workers), RATELIMIT_ENABLED="false")  # fmt: skip
-                say("\n== web restarted with RATELIMIT_ENABLED=false for bench/reads.py")
+                say(f"\n== web restarted with RATELIMIT_ENABLED=false for bench/{name}.py")
                 wait_http(f"{url}/readyz", 90, web)
+                limited = False
             code, figures = run_script(
                 name, url, database_url, args.smoke, [web, engine], env["SECRET_KEY"]
             )

@@ -378,6 +378,7 @@ def test_the_benchmark_smoke_run_starts_the_topology_and_reconciles(pg_database)
     reasons = "\n".join(line for line in result.stdout.splitlines() if "bench/" in line)
     assert result.returncode == 0, reasons + "\n" + result.stdout[-4000:] + result.stderr[-3000:]
     assert "figure: fanout_delivered = 100.00" in result.stdout
+    assert "bench/fuzz: OK" in result.stdout  # generated requests, all answered as documented
     assert "checks passed" in result.stdout and "bench: ok" in result.stdout
 
 

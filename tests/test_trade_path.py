@@ -143,7 +143,9 @@ def test_the_postgresql_function_and_the_sqlite_twin_answer_alike(
 ):
     copy = tmp_path / "twin.db"
     shutil.copy(sqlite_template, copy)
-    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    # not market_controls: its one row (migration 0009) is the kill switch every later test on this
+    # session's database reads; emptied, they fail
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables if t.name != "market_controls")
     with psycopg.connect(pg_database.replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     on_sqlite, sqlite_books = run_on(f"sqlite:///{copy}")
