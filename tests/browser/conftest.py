@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -21,7 +22,18 @@ from werkzeug.serving import make_server
 from martingale.engine import MarketEngine
 from martingale.game import Game
 
-from .helpers import CHROMIUM, CHROMIUM_ARGS, TICK_S
+from .helpers import TICK_S
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @dataclass

@@ -8,7 +8,6 @@ import { quantityProblem, maxOrderQuantity, orderValue } from "../order.js";
 let dialog;
 let side = "buy";
 let symbol = null;
-let sending = false;
 
 function el(name) { return $(`[data-sheet="${name}"]`, dialog); }
 
@@ -47,7 +46,6 @@ function refreshSheet() {
   setText(el("max"), fmt.qty(maxOrderQuantity(side, symbol)));
   setText(el("est-label"), side === "buy" ? "Estimated cost" : "Estimated proceeds");
   setText(el("estimate"), worth === null ? "—" : fmt.usd(worth));
-  $('[data-sheet-action="confirm"]', dialog).disabled = sending || !state.online;
 }
 
 /** Wire the sheet once; while open it follows every tick, whichever layout is on screen. */
@@ -66,16 +64,14 @@ export function initSheet() {
     const problem = quantityProblem(q);
     setError(problem);
     if (problem) { input.focus(); return; }
-    sending = true;
-    refreshSheet();
+    const button = $('[data-sheet-action="confirm"]', dialog);
+    button.disabled = true;
     try {
       const trade = await placeTrade(symbol, side, q);
       if (trade) dialog.close();
     } finally {
-      sending = false;
-      refreshSheet();
+      button.disabled = false;
     }
   });
   on("tick", refreshSheet);
-  on("connection", refreshSheet);
 }
