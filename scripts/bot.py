@@ -24,6 +24,8 @@ import socketio
 from martingale.money import PRICE_SCALE
 from martingale.price_path import PathParams, PricePath
 
+MIN_SECONDS_LEFT = 4  # enough for the socket trade, its replay and the REST trade on a busy box
+
 
 class Bot:
     def __init__(self, url: str) -> None:
@@ -96,11 +98,23 @@ class Bot:
               f"{'ok' if final else 'MISMATCH'}")  # fmt: skip
         return ok and not bad and final
 
+    def soonest_tradeable(self, timeout: float) -> dict:
+        """The live asset closest to expiry that still has time for three trades. A server just
+        started may not have filled its pool yet, and the soonest asset may expire mid-way."""
+        deadline = time.monotonic() + timeout
+        while True:
+            assets = [a for a in self.api("GET", "/assets")["assets"]
+                      if a["seconds_to_expiry"] >= MIN_SECONDS_LEFT]  # fmt: skip
+            if assets:
+                return min(assets, key=lambda a: a["seconds_to_expiry"])
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no asset with {MIN_SECONDS_LEFT} s left within {timeout} s")
+            time.sleep(0.5)
+
     def play(self, timeout: float) -> int:
         self.register()
         self.connect()
-        assets = self.api("GET", "/assets")["assets"]
-        target = min(assets, key=lambda a: a["seconds_to_expiry"])
+        target = self.soonest_tradeable(timeout)
         print(
             f"buying {target['symbol']} at {target['price']}, expires in {target['seconds_to_expiry']:.0f} s"
         )

@@ -22,6 +22,7 @@ from flask_migrate import upgrade
 from martingale import create_app
 from martingale.clock import ManualClock
 from martingale.game import Game, game_of
+from martingale.realtime import BRIDGE
 from martingale.reconcile import format_report, reconcile
 
 from .helpers import make_config
@@ -106,6 +107,9 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 def app(database_url: str) -> Iterator[Flask]:
     app = create_app(make_config(database_url))
     yield app
+    # Every app shares the one Socket.IO server, so a tape batch still waiting for its timer
+    # would reach the next test's sockets: send it now, before they connect.
+    app.extensions[BRIDGE].flush_tape()
     game_of(app).database.dispose()
 
 
