@@ -2,7 +2,8 @@
 
 The Content-Security-Policy allows only the site's own scripts, styles and connections: the
 templates have no inline script, style attribute or event handler (a test keeps it so), the
-vendored libraries are served from /static, and the socket is same-origin. ``connect-src`` names
+vendored libraries are served from /static, and the socket is same-origin; so are the service
+worker (/sw.js), the web app manifest and the icons (web/pwa.py). ``connect-src`` names
 the WebSocket URLs of the request's host as well as 'self' because browsers before CSP level 3 do
 not let 'self' match ws:/wss:; a Host header that is not a plain host[:port] is left out, so a
 client cannot write directives into its own policy. HSTS only in production: a development server
@@ -17,9 +18,9 @@ from flask import Flask, Response, request
 
 _HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src {connect}; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "font-src 'self'; connect-src {connect}; worker-src 'self'; manifest-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 _FIXED = {
     "X-Frame-Options": "DENY",  # frame-ancestors' twin for browsers without CSP 2

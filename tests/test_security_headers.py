@@ -30,7 +30,9 @@ def test_every_response_carries_the_security_headers(client, game, path):
     assert csp["default-src"] == "'self'"
     assert csp["script-src"] == "'self'" and csp["style-src"] == "'self'"
     assert csp["connect-src"] == "'self' ws://game.example:8443 wss://game.example:8443"
-    assert csp["img-src"] == "'self' data:"  # the favicon is a data: URL
+    assert csp["img-src"] == "'self'"  # the icons are the site's own files
+    # the service worker and the web app manifest: the site's own, named so no fallback decides
+    assert csp["worker-src"] == "'self'" and csp["manifest-src"] == "'self'"
     assert csp["object-src"] == csp["base-uri"] == csp["frame-ancestors"] == "'none'"
     assert csp["form-action"] == "'self'"
     assert "'unsafe-inline'" not in r.headers["Content-Security-Policy"]

@@ -13,7 +13,6 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -22,18 +21,7 @@ from werkzeug.serving import make_server
 from martingale.engine import MarketEngine
 from martingale.game import Game
 
-from .helpers import TICK_S
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .helpers import CHROMIUM, CHROMIUM_ARGS, TICK_S
 
 
 @dataclass

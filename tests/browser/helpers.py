@@ -5,6 +5,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TICK_S = 0.3  # real seconds per game tick (one game second)
 # The player's zone differs from UTC on purpose: times must be shown in it.

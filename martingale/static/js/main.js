@@ -9,6 +9,8 @@ import * as toasts from "./toasts.js";
 import * as alerts from "./alerts.js";
 import * as fmt from "./format.js";
 import { mountLayouts } from "./layout.js";
+import { watchNetwork } from "./network.js";
+import { followSections } from "./sections.js";
 import { desktop } from "./desktop/index.js";
 import { phone } from "./phone/index.js";
 
@@ -39,6 +41,7 @@ async function boot() {
   app = document.getElementById("app");
   state.displayName = app.dataset.displayName || "";
   toasts.init();
+  watchNetwork();
   wirePushes();
 
   try {
@@ -60,6 +63,7 @@ async function boot() {
   }
   ready = true;
   mountLayouts(app, { desktop, phone });
+  followSections(app);
   alerts.init();
   app.dataset.state = "ready";
   // the leaderboard is pushed after each ranking pass: the page never asks for it again

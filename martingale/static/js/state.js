@@ -18,6 +18,7 @@ export const state = {
   serverTime: null, // ms of the last tick's server time
   serverTimeAt: 0, // performance.now() when it arrived
   connected: null, // null until the socket first connects or fails
+  online: navigator.onLine, // the device's network as the browser reports it (network.js)
   firstLivePriceAt: null,
 };
 

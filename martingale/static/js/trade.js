@@ -28,8 +28,16 @@ async function attempt(order) {
   return null;
 }
 
+/** True, with a toast saying why, when the device is offline and no order can go out. */
+export function refusedOffline() {
+  if (state.online) return false;
+  toast({ id: "order-offline", kind: "error", title: "Order not sent", message: "You’re offline: trading resumes when the connection is back." });
+  return true;
+}
+
 /** Send a market order; resolves to the trade, or null after showing why not. */
 export async function placeTrade(symbol, side, quantity, { quiet = false } = {}) {
+  if (refusedOffline()) return null;
   const problem = quantityProblem(quantity);
   if (problem) { toast({ kind: "error", title: "Order not sent", message: problem }); return null; }
   const q = String(quantity).trim();

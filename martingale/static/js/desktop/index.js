@@ -32,9 +32,10 @@ function init(app) {
 }
 
 function renderConnection(live) {
-  if (live === null) return; // not tried yet: the page still says "Connecting…"
-  setText($('[data-role="conn"]', root), live ? "Live" : "Reconnecting…");
-  root.classList.toggle("offline", !live);
+  form.refresh(); // the trade buttons follow the network
+  if (state.online && live === null) return; // not tried yet: the page still says "Connecting…"
+  setText($('[data-role="conn"]', root), !state.online ? "Offline" : live ? "Live" : "Reconnecting…");
+  root.classList.toggle("offline", !state.online || !live);
 }
 
 function renderAssets() {

@@ -35,9 +35,10 @@ export function tradeForm(form) {
     setText(out("estimate"), worth === null ? "—" : fmt.usd(worth));
     setText(out("max"), fmt.qty(maxOrderQuantity(side(), symbol.value)));
     form.classList.toggle("over-budget", side() === "buy" && worth !== null && worth > atoms(cash, USD));
-    for (const b of form.querySelectorAll("button")) b.disabled = busy;
-    form.querySelector('[data-side="sell"]').disabled = busy || !held;
-    form.querySelector("#sell-everything").disabled = busy || !(state.portfolio?.holdings.length);
+    const off = busy || !state.online;
+    for (const b of form.querySelectorAll("button")) b.disabled = off;
+    form.querySelector('[data-side="sell"]').disabled = off || !held;
+    form.querySelector("#sell-everything").disabled = off || !(state.portfolio?.holdings.length);
   }
 
   async function submit(s) {

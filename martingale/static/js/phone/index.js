@@ -33,9 +33,10 @@ function init(app) {
 }
 
 function renderConnection(live) {
-  if (live === null) return; // not tried yet: the page still says "Connecting"
-  root.classList.toggle("offline", !live);
-  setText($('[data-role="conn-m"]', root), live ? "Live" : "Reconnecting");
+  renderActions(); // the trade buttons follow the network
+  if (state.online && live === null) return; // not tried yet: the page still says "Connecting"
+  root.classList.toggle("offline", !state.online || !live);
+  setText($('[data-role="conn-m"]', root), !state.online ? "Offline" : live ? "Live" : "Reconnecting");
 }
 
 function renderTop() {
@@ -109,7 +110,7 @@ function renderActions() {
   const held = current ? holding(current) : null;
   for (const b of $$("[data-m-action]", root)) {
     const action = b.dataset.mAction;
-    b.disabled = !current || (action !== "buy" && !held);
+    b.disabled = !current || !state.online || (action !== "buy" && !held);
     const label = action === "buy" ? "Buy" : action === "sell" ? "Sell" : "Sell all";
     setText(b, current ? `${label} ${current}` : label);
   }

@@ -8,6 +8,7 @@ import { quantityProblem, maxOrderQuantity, orderValue } from "../order.js";
 let dialog;
 let side = "buy";
 let symbol = null;
+let sending = false;
 
 function el(name) { return $(`[data-sheet="${name}"]`, dialog); }
 
@@ -46,6 +47,7 @@ function refreshSheet() {
   setText(el("max"), fmt.qty(maxOrderQuantity(side, symbol)));
   setText(el("est-label"), side === "buy" ? "Estimated cost" : "Estimated proceeds");
   setText(el("estimate"), worth === null ? "—" : fmt.usd(worth));
+  $('[data-sheet-action="confirm"]', dialog).disabled = sending || !state.online;
 }
 
 /** Wire the sheet once; while open it follows every tick, whichever layout is on screen. */
@@ -64,14 +66,16 @@ export function initSheet() {
     const problem = quantityProblem(q);
     setError(problem);
     if (problem) { input.focus(); return; }
-    const button = $('[data-sheet-action="confirm"]', dialog);
-    button.disabled = true;
+    sending = true;
+    refreshSheet();
     try {
       const trade = await placeTrade(symbol, side, q);
       if (trade) dialog.close();
     } finally {
-      button.disabled = false;
+      sending = false;
+      refreshSheet();
     }
   });
   on("tick", refreshSheet);
+  on("connection", refreshSheet);
 }
