@@ -307,3 +307,25 @@ def test_missed_ticks_are_filled_from_history(game, market, open_page) -> None:
         }"""
     )
     assert gaps <= 2000, f"a hole of {gaps} ms in the chart"
+
+
+LABELS_SEEN = """() => {
+  const buy = document.querySelector('[data-m-action="buy"]');
+  window.labelsSeen = [];
+  new MutationObserver(() => window.labelsSeen.push(buy.textContent))
+    .observe(buy, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+def test_a_search_jump_names_only_the_card_it_lands_on(game, market, open_page) -> None:
+    """Smooth scrolling passes other cards; they must not become, even briefly, the card the
+    Buy button trades (a tap during the jump would buy the wrong asset)."""
+    page = open_page(PHONE)
+    register(page, market.url, "far_scroller")
+    last = page.locator(".m-card").last.get_attribute("data-symbol")
+    page.evaluate(LABELS_SEEN)
+    page.fill("#m-search", last)
+    expect(page.locator(f'.m-card[data-symbol="{last}"]')).to_be_in_viewport(ratio=0.9)
+    page.wait_for_timeout(500)  # the observer's last callbacks
+    seen = page.evaluate("() => window.labelsSeen")
+    assert seen and set(seen) == {f"Buy {last}"}, seen

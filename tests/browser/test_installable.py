@@ -336,7 +336,9 @@ def test_the_installed_phone_app_keeps_clear_of_the_notch_with_44px_targets(
     assert tab["y"] + tab["height"] <= PHONE_APP["viewport"]["height"] - NOTCH["bottom"]
     page.fill("#m-search", held.symbol)
     expect(page.locator(f'.m-card[data-symbol="{held.symbol}"]')).to_be_in_viewport()
-    page.locator('[data-m-action="buy"]').tap()
+    buy = page.locator('[data-m-action="buy"]')
+    expect(buy).to_have_text(f"Buy {held.symbol}")
+    buy.tap()
     page.fill("#m-sheet-qty", "1")
     page.locator('#m-sheet [data-sheet-action="confirm"]').tap()
     expect(page.locator(f'.m-card[data-symbol="{held.symbol}"] .m-position')).to_contain_text(

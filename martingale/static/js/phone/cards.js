@@ -8,6 +8,7 @@ import { lineChart, series, avgCostSeries } from "../charts.js";
 export function assetCards(box, { onCurrent }) {
   const cards = new Map(); // symbol -> {el, parts..., chart, visible, last}
   let current = null;
+  let landing = null; // the card a jump is scrolling to: cards it passes on the way are not current
   const observer = new IntersectionObserver(onVisible, { root: box, threshold: [0, 0.6] });
 
   function makeCard(asset) {
@@ -81,7 +82,7 @@ export function assetCards(box, { onCurrent }) {
       if (!c) continue;
       c.visible = e.isIntersecting;
       if (c.visible) drawChart(c);
-      if (e.intersectionRatio >= 0.6) { current = c.el.dataset.symbol; onCurrent(); }
+      if (e.intersectionRatio >= 0.6 && !landing) { current = c.el.dataset.symbol; onCurrent(); }
     }
   }
 
@@ -89,9 +90,16 @@ export function assetCards(box, { onCurrent }) {
     const c = cards.get(symbol);
     if (!c) return;
     current = symbol;
-    box.scrollTo({ top: c.el.offsetTop - box.offsetTop, behavior: smooth ? "smooth" : "auto" });
+    const top = c.el.offsetTop - box.offsetTop;
+    landing = smooth && Math.abs(box.scrollTop - top) > 1 ? symbol : null;
+    if (landing) setTimeout(() => { if (landing === symbol) landing = null; }, 1500); // no scrollend (older WebKit)
+    box.scrollTo({ top, behavior: smooth ? "smooth" : "auto" });
     onCurrent();
   }
+
+  // the jump is over when scrolling stops, or when the player's finger takes over
+  box.addEventListener("scrollend", () => { landing = null; });
+  for (const name of ["touchstart", "wheel", "keydown"]) box.addEventListener(name, () => { landing = null; }, { passive: true });
 
   box.addEventListener("keydown", (e) => {
     const step = { ArrowDown: 1, PageDown: 1, ArrowUp: -1, PageUp: -1 }[e.key];
