@@ -12,8 +12,52 @@ if (Chart) {
   Chart.defaults.borderColor = GRID;
 }
 
+// An axis label needs no more decimals than its step between ticks: "$0.50", not "$0.5000",
+// and zero reads "$0".
 function yTick(kind) {
-  return kind === "usd" ? (v) => usd(v) : (v) => price(v);
+  return (v, _i, ticks) => {
+    if (v === 0) return "$0";
+    const step = ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : Math.abs(v);
+    const needed = step >= 1 || !step ? 0 : Math.max(2, Math.ceil(-Math.log10(step) - 1e-9));
+    const places = Math.min(kind === "usd" ? 2 : 4, needed);
+    const n = Math.abs(v).toLocaleString("en-US", { minimumFractionDigits: places, maximumFractionDigits: places });
+    return `${v < 0 ? "−" : ""}$${n}`;
+  };
+}
+
+const hasData = (chart) => chart.data.datasets.some((d) => d.data.length > 0);
+
+// With no points, Chart.js draws a grid over 0..1 ms ("12:00:00 AM" six times): draw a line of
+// text instead of axes.
+const emptyState = {
+  id: "emptyState",
+  beforeUpdate(chart) {
+    const shown = hasData(chart);
+    chart.options.scales.x.display = shown;
+    chart.options.scales.y.display = shown;
+  },
+  afterDraw(chart, _args, options) {
+    if (hasData(chart)) return;
+    const { ctx, chartArea: area } = chart;
+    ctx.save();
+    ctx.fillStyle = color("muted");
+    ctx.font = `13px ${Chart.defaults.font.family}`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.fillText(options.text, (area.left + area.right) / 2, (area.top + area.bottom) / 2);
+    ctx.restore();
+  },
+};
+
+// Ticks closer than a second apart would repeat one "12:00:05" label: keep one per label.
+function oneTickPerLabel(axis) {
+  const seen = new Set();
+  axis.ticks = axis.ticks.filter((t) => {
+    const label = time(t.value);
+    if (seen.has(label)) return false;
+    seen.add(label);
+    return true;
+  });
 }
 
 /** A line chart of {x: ms, y} points. kind "usd" or "price"; compact hides the axes' clutter. */
@@ -21,6 +65,7 @@ export function lineChart(canvas, { kind = "price", compact = false, legend = fa
   if (!Chart) return null;
   return new Chart(canvas, {
     type: "line",
+    plugins: [emptyState],
     data: { datasets: [] },
     options: {
       animation: false,
@@ -34,6 +79,7 @@ export function lineChart(canvas, { kind = "price", compact = false, legend = fa
         x: {
           type: "linear",
           grid: { display: !compact, color: GRID },
+          afterBuildTicks: oneTickPerLabel,
           ticks: { callback: (v) => time(v), maxTicksLimit: compact ? 4 : 6, maxRotation: 0, autoSkipPadding: 14 },
         },
         y: {
@@ -43,6 +89,7 @@ export function lineChart(canvas, { kind = "price", compact = false, legend = fa
         },
       },
       plugins: {
+        emptyState: { text: kind === "usd" ? "No history yet" : "No prices to show" },
         legend: { display: legend, labels: { boxWidth: 10, boxHeight: 10, usePointStyle: true } },
         tooltip: {
           callbacks: {

@@ -17,10 +17,20 @@ export function usd(value) {
   return `${sign}$${money2.format(Math.abs(n))}`;
 }
 
-/** "+$12.34" / "−$12.34": a signed change. */
+/** "+$12.34" / "−$12.34": a signed change; what shows as $0.00 carries no sign. */
 export function signedUsd(value) {
-  const n = typeof value === "bigint" ? toNumber(value, USD) : Number(value);
-  return `${n > 0 ? "+" : n < 0 ? "−" : ""}$${money2.format(Math.abs(n))}`;
+  const n = dollars(value);
+  const shown = money2.format(Math.abs(n));
+  return `${signOf(n, shown) > 0 ? "+" : signOf(n, shown) < 0 ? "−" : ""}$${shown}`;
+}
+
+function dollars(value) {
+  return typeof value === "bigint" ? toNumber(value, USD) : typeof value === "string" ? toNumber(atoms(value, USD), USD) : value;
+}
+
+// A direction is read off the figure as shown: a fraction of a cent is no gain and no loss.
+function signOf(n, shown) {
+  return /[1-9]/.test(shown) ? Math.sign(n) : 0;
 }
 
 /** A price: 2 decimals from $1 up, 4 below. */
@@ -50,18 +60,28 @@ function qtyParts(value) {
   return { sign: negative ? "-" : "", units: units || "0", frac: frac.replace(/0+$/, "") };
 }
 
-/** "+1.23%" from a number of percent. */
+/** "+1.23%" from a number of percent; what shows as 0.00% carries no sign. */
 export function pct(n, places = 2) {
   if (!Number.isFinite(n)) return "—";
-  if (n !== 0 && Math.abs(n) < 0.005 * 10 ** (2 - places)) places += 1; // −0.003%, not −0.00%
-  return `${n > 0 ? "+" : n < 0 ? "−" : ""}${Math.abs(n).toFixed(places)}%`;
+  const shown = pctDigits(n, places);
+  const s = signOf(n, shown);
+  return s === 0 ? `${(0).toFixed(places)}%` : `${s > 0 ? "+" : "−"}${shown}%`;
 }
 
-/** -1, 0 or 1 for a decimal string, a BigInt or a number. */
+/** -1, 0 or 1 for a percentage as pct() shows it. */
+export function pctSign(n, places = 2) {
+  return Number.isFinite(n) ? signOf(n, pctDigits(n, places)) : 0;
+}
+
+function pctDigits(n, places) {
+  if (n !== 0 && Math.abs(n) < 0.005 * 10 ** (2 - places)) places += 1; // −0.003%, not −0.00%
+  return Math.abs(n).toFixed(places);
+}
+
+/** -1, 0 or 1 for an amount of dollars (decimal string, BigInt atoms or number) as usd() shows it. */
 export function sign(value) {
-  if (typeof value === "bigint") return value > 0n ? 1 : value < 0n ? -1 : 0;
-  const n = typeof value === "string" ? toNumber(atoms(value, USD), USD) : value;
-  return n > 0 ? 1 : n < 0 ? -1 : 0;
+  const n = dollars(value);
+  return signOf(n, money2.format(Math.abs(n)));
 }
 
 /** "▲" / "▼" / "•": direction shown as a glyph, never by colour alone. */

@@ -3,7 +3,7 @@ import * as api from "./api.js";
 import * as socket from "./socket.js";
 import {
   state, on, emit, addAsset, removeAsset, mergeHistory, pushPrice, setPortfolio, setServerTime,
-  addOwn, fromTrade, fromSettlement, liveAccount,
+  addOwn, fromTrade, fromSettlement, liveAccount, setFinalPrice,
 } from "./state.js";
 import * as toasts from "./toasts.js";
 import * as alerts from "./alerts.js";
@@ -138,6 +138,7 @@ function wirePushes() {
     if (state.tape.length > 100) state.tape.length = 100;
     emit("tape");
   });
+  on("push:asset_settled", (msg) => setFinalPrice(msg.symbol, msg.settlement_price));
   on("push:portfolio", (body) => { setPortfolio(body); emit("portfolio"); });
   on("push:settlement", (msg) => {
     addOwn(msg.items.map(fromSettlement));

@@ -7,6 +7,7 @@ const MAX_POINTS = 300;
 export const state = {
   displayName: "", // the signed-in player's public name: marks their own rows on the tape and board
   assets: new Map(), // symbol -> asset (see addAsset)
+  finalPrices: new Map(), // symbol -> last price of an asset gone while the portfolio still holds it
   portfolio: null, // the API's portfolio body
   granted: null, // BigInt USD atoms the player started with (value - total P&L)
   trades: [], // own trades and settlements, newest first: {kind, symbol, quantity, price, total, at}
@@ -70,7 +71,15 @@ export function addAsset(q) {
 export function removeAsset(symbol) {
   const asset = state.assets.get(symbol);
   state.assets.delete(symbol);
+  // until the settlement's portfolio push, the holding is worth its last price, not the older
+  // price of the last portfolio snapshot (the value chart spiked at every settlement)
+  if (asset) state.finalPrices.set(symbol, asset.price);
   return asset;
+}
+
+/** The settled asset's own final price, from its public asset_settled message. */
+export function setFinalPrice(symbol, price) {
+  if (!state.assets.has(symbol)) state.finalPrices.set(symbol, price);
 }
 
 export function sortedAssets() {
@@ -110,6 +119,8 @@ export function holding(symbol) {
 export function setPortfolio(body) {
   state.portfolio = body;
   state.granted = atoms(body.value, USD) - atoms(body.total_pnl, USD);
+  const held = new Set(body.holdings.map((h) => h.symbol));
+  for (const symbol of state.finalPrices.keys()) if (!held.has(symbol)) state.finalPrices.delete(symbol);
 }
 
 /** Account figures at the latest prices (BigInt USD atoms), between the server's pushes. */
@@ -120,7 +131,7 @@ export function liveAccount() {
   let worth = cash;
   let unrealized = 0n;
   const positions = p.holdings.map((h) => {
-    const live = state.assets.get(h.symbol)?.price ?? h.price;
+    const live = state.assets.get(h.symbol)?.price ?? state.finalPrices.get(h.symbol) ?? h.price;
     const marketValue = value(h.quantity, live);
     const pnl = marketValue - atoms(h.cost_basis, USD);
     worth += marketValue;

@@ -30,8 +30,8 @@ export function assetTable(panel, { onPick }) {
       row.last = asset.price;
     }
     const ch = changePct(asset);
-    setText(row.change, `${fmt.arrow(Math.sign(ch))} ${fmt.pct(ch)}`);
-    setTone(row.change, Math.sign(ch));
+    setText(row.change, `${fmt.arrow(fmt.pctSign(ch))} ${fmt.pct(ch)}`);
+    setTone(row.change, fmt.pctSign(ch));
     row.change.setAttribute("aria-label", `${ch >= 0 ? "up" : "down"} ${Math.abs(ch).toFixed(2)} percent since listing`);
     setText(row.ticks, String(asset.seen));
     renderCountdown(row.expiry, asset);

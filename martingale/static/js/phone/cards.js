@@ -38,8 +38,8 @@ export function assetCards(box, { onCurrent }) {
     if (dir) setTone(c.price, dir);
     c.last = asset.price;
     const ch = changePct(asset);
-    setText(c.change, `${fmt.arrow(Math.sign(ch))} ${fmt.pct(ch)}`);
-    setTone(c.change, Math.sign(ch));
+    setText(c.change, `${fmt.arrow(fmt.pctSign(ch))} ${fmt.pct(ch)}`);
+    setTone(c.change, fmt.pctSign(ch));
     const s = stats(asset);
     setText(c.stats, `μ ${fmt.pct(s.mu, 2)} · σ ${Number.isFinite(s.sigma) ? s.sigma.toFixed(2) + "%" : "—"} · n ${s.n}`);
     const held = holding(asset.symbol);

@@ -32,8 +32,8 @@ export function overviewTiles(box, { onPick }) {
     if (!t) return;
     setText(t.price, fmt.price(asset.price));
     const ch = changePct(asset);
-    setText(t.change, `${fmt.arrow(Math.sign(ch))} ${fmt.pct(ch)}`);
-    setTone(t.change, Math.sign(ch));
+    setText(t.change, `${fmt.arrow(fmt.pctSign(ch))} ${fmt.pct(ch)}`);
+    setTone(t.change, fmt.pctSign(ch));
     const s = stats(asset);
     setText(t.mu, fmt.pct(s.mu, 2));
     setTone(t.mu, Math.sign(s.mu) || -1);

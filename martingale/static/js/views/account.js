@@ -14,5 +14,5 @@ export function renderAccountStats(box, a) {
   set("total", `${fmt.arrow(fmt.sign(a.total))} ${fmt.signedUsd(a.total)}`, fmt.sign(a.total));
   set("realized", fmt.signedUsd(a.realized), fmt.sign(a.realized));
   set("unrealized", fmt.signedUsd(a.unrealized), fmt.sign(a.unrealized));
-  set("ret", `${fmt.arrow(Math.sign(a.ret))} ${fmt.pct(a.ret)}`, Math.sign(a.ret));
+  set("ret", `${fmt.arrow(fmt.pctSign(a.ret))} ${fmt.pct(a.ret)}`, fmt.pctSign(a.ret));
 }

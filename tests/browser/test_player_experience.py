@@ -1,0 +1,104 @@
+"""Issue 11's bugs as a player meets them: each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import DESKTOP, register
+
+FORMAT = "async (calls) => { const f = await import('/static/js/format.js'); return calls.map(([fn, ...args]) => f[fn](...args)); }"
+
+
+@pytest.fixture
+def backend() -> str:
+    """What these tests check happens in the page; one database is enough."""
+    return "sqlite"
+
+
+def formatted(page, *calls):
+    return page.evaluate(FORMAT, [list(c) for c in calls])
+
+
+def test_a_change_that_rounds_to_zero_is_shown_neutral(market, open_page) -> None:
+    """Right after a buy the P&L is a fraction of a cent: "▼ \N{MINUS SIGN}$0.00 (\N{MINUS SIGN}0.000%)" in red read as a
+    loss. What rounds to zero on screen is zero: no sign, no arrow, no colour."""
+    page = open_page(DESKTOP)
+    page.goto(f"{market.url}/login")
+    assert formatted(
+        page,
+        ("signedUsd", "-0.004"), ("signedUsd", "0.004"), ("signedUsd", "-0.005"),
+        ("sign", "-0.004"), ("sign", "-0.006"), ("sign", "0.02"),
+        ("pct", -0.0004), ("pct", 0.0004), ("pct", -0.003), ("pct", 1.5),
+        ("pctSign", -0.0004), ("pctSign", -0.003), ("pctSign", 0),
+    ) == [
+        "$0.00", "$0.00", "\N{MINUS SIGN}$0.01",
+        0, -1, 1,
+        "0.00%", "0.00%", "\N{MINUS SIGN}0.003%", "+1.50%",
+        0, -1, 0,
+    ]  # fmt: skip
+
+
+CHART = """async ({ kind, points }) => {
+  const { lineChart, series } = await import('/static/js/charts.js');
+  const box = document.createElement('div');
+  box.style.cssText = 'width: 600px; height: 300px; position: relative';
+  const canvas = document.createElement('canvas');
+  box.append(canvas);
+  document.body.append(box);
+  const chart = lineChart(canvas, { kind });
+  chart.data.datasets = [series('XYZ', '#ff0000', points)];
+  chart.update('none');
+  const labels = (axis) => chart.scales[axis].options.display ? chart.scales[axis].ticks.map((t) => t.label) : [];
+  return { x: labels('x'), y: labels('y') };
+}"""
+
+
+def chart_labels(page, kind: str, points: list[dict]) -> dict:
+    return page.evaluate(CHART, {"kind": kind, "points": points})
+
+
+def test_chart_axes_read_as_a_player_expects(market, open_page) -> None:
+    """Issue 11 item 6: "$0.0000" on y axes, an empty grid labelled "12:00:00 AM" six times for an
+    expired asset, one time label repeated four times on a young portfolio chart."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "chart_reader")
+    t0 = 1_780_000_000_000
+    cheap = chart_labels(page, "price", [{"x": t0 + i * 1000, "y": 0.1 * i} for i in range(8)])
+    assert "$0" in cheap["y"] and "$0.0000" not in cheap["y"], cheap["y"]
+    assert all(label.count(".") == 0 or len(label.split(".")[1]) == 2 for label in cheap["y"])
+    empty = chart_labels(page, "price", [])
+    assert empty == {"x": [], "y": []}
+    young = chart_labels(page, "usd", [{"x": t0 + i * 700, "y": 100_000 + i} for i in range(5)])
+    assert young["x"] and len(young["x"]) == len(set(young["x"])), young["x"]
+    assert all(label.startswith("$") for label in young["y"]), young["y"]
+
+
+SETTLING = """async () => {
+  const s = await import('/static/js/state.js');
+  const now = Date.now();
+  s.addAsset({ id: 7, symbol: 'QKZ', price: '10.00', born_at: new Date(now - 60000).toISOString(),
+               expires_at: new Date(now + 1000).toISOString(), tick: 59 });
+  // the last portfolio snapshot priced the holding a minute ago, at 4.00
+  s.setPortfolio({ cash: '99000.000000', value: '99400.000000', total_pnl: '-600.000000',
+                   holdings: [{ symbol: 'QKZ', quantity: '100', price: '4.00', cost_basis: '1000.000000' }] });
+  const live = s.liveAccount().value;
+  s.removeAsset('QKZ');  // asset_expired: the settlement's portfolio push is still on its way
+  const expired = s.liveAccount().value;
+  s.setFinalPrice('QKZ', '9.50');  // asset_settled carries the final price
+  const settled = s.liveAccount().value;
+  return [live, expired, settled].map(String);
+}"""
+
+
+def test_the_value_does_not_jump_back_to_an_old_price_when_a_held_asset_expires(
+    market, open_page
+) -> None:
+    """Issue 11 item 1: until the settlement push arrived, a holding whose asset had just gone
+    was valued at the older snapshot's price, and the value chart spiked at every settlement."""
+    page = open_page(DESKTOP)
+    page.goto(f"{market.url}/login")
+    live, expired, settled = page.evaluate(SETTLING)
+    usd = 10**6
+    assert int(live) == 100_000 * usd  # 99,000 cash + 100 x 10.00
+    assert int(expired) == int(live)  # still its last price, not the snapshot's 4.00
+    assert int(settled) == 99_950 * usd  # the final price, 9.50
