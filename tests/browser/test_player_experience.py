@@ -102,3 +102,31 @@ def test_the_value_does_not_jump_back_to_an_old_price_when_a_held_asset_expires(
     assert int(live) == 100_000 * usd  # 99,000 cash + 100 x 10.00
     assert int(expired) == int(live)  # still its last price, not the snapshot's 4.00
     assert int(settled) == 99_950 * usd  # the final price, 9.50
+
+
+PROBLEMS = "async (inputs) => { const o = await import('/static/js/order.js'); return inputs.map((q) => o.quantityProblem(q)); }"
+
+
+def test_each_bad_quantity_says_what_is_wrong_with_it(market, open_page) -> None:
+    """Issue 11 item 4: -1, 1e3 and 1,000 all got "Use the digits 0-9 and at most one decimal
+    point"; each slip now has its own words, and good quantities none."""
+    page = open_page(DESKTOP)
+    page.goto(f"{market.url}/login")
+    slips = [
+        "-1",
+        "+1",
+        "1,000",
+        "0,5",
+        "1e3",
+        "1_000",
+        "\uff11",
+        "1.2.3",
+        ".5",
+        "5.",
+        "abc",
+    ]
+    said = page.evaluate(PROBLEMS, slips)
+    assert all(said), dict(zip(slips, said, strict=True))
+    assert len(set(said)) == len(slips), dict(zip(slips, said, strict=True))
+    assert "negative" in said[0] and "1,000" in said[2] and "1e3" in said[4]
+    assert page.evaluate(PROBLEMS, ["2", "0.5", "0.00000001", " 3 "]) == [None] * 4

@@ -10,12 +10,28 @@ export function quantityProblem(text) {
   const s = String(text || "").trim();
   if (!s) return "Enter a quantity.";
   if (s.length > 64) return "Use at most 64 characters.";
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(s)) return "Use the digits 0-9 and at most one decimal point, such as 2 or 0.5.";
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(s)) return grammarProblem(s);
   if (!/^[0-9]+(\.[0-9]{1,8})?$/.test(s)) return "Use at most 8 decimal places.";
   const n = atoms(s, QTY);
   if (n <= 0n) return "The quantity must be more than zero.";
   if (n > MAX_QUANTITY) return "The quantity must be at most 1,000,000,000.";
   return null;
+}
+
+// What is wrong with a quantity the grammar refuses, in the player's terms: the common slips
+// first (a sign, separators, an exponent), the general rule last.
+function grammarProblem(s) {
+  if (s.startsWith("-")) return "A quantity can't be negative: to reduce a position, sell it.";
+  if (s.startsWith("+")) return "Leave out the + sign.";
+  if (/^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$/.test(s)) return "Leave out the thousands separators: 1000, not 1,000.";
+  if (/^[0-9]+,[0-9]+$/.test(s)) return "Use a point for decimals: 0.5, not 0,5.";
+  if (/^[0-9.]+e[-+]?[0-9]+$/i.test(s)) return "Write the number out in full: 1000, not 1e3.";
+  if (/[\s_]/.test(s)) return "Leave out spaces and underscores.";
+  if (/\p{Nd}/u.test(s) && !/^[0-9.]+$/.test(s)) return "Use the digits 0-9 only.";
+  if ((s.match(/\./g) || []).length > 1) return "Use one decimal point at most.";
+  if (s.startsWith(".")) return "Put a digit before the point: 0.5, not .5.";
+  if (s.endsWith(".")) return "Put a digit after the point, or leave the point out.";
+  return "Use the digits 0-9 and at most one decimal point, such as 2 or 0.5.";
 }
 
 /** The largest quantity (decimal string) a buy can pay for with the cash, or a sell can deliver. */
