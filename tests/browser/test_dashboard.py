@@ -66,10 +66,22 @@ def test_desktop_trade_sell_and_settle(game, market, open_page) -> None:
     expect(toast(page, f"Sold 0.5 {held.symbol}")).to_be_visible()
     expect(holding.locator(".qty")).to_have_text("0.73456789")
 
-    # a refusal shows the server's message
+    # more than is held: the form says so before sending, with no estimate of proceeds
+    # (issue 11 item 3: it showed "Estimated proceeds $5,519.17" and sent the order)
+    page.check('#trade-form input[name="side"][value="sell"]')
     page.fill("#trade-qty", "5")
+    error = page.locator("#trade-qty-error")
+    expect(error).to_have_text(f"You hold 0.73456789 {held.symbol}: sell at most that.")
+    expect(page.locator('[data-trade="estimate"]')).to_have_text("—")
+    trades_before = page.locator("#own-table tbody tr").count()
     page.click('#trade-form button[data-side="sell"]')
-    expect(page.locator("#toasts .toast-error").first).to_contain_text("refused")
+    expect(error).to_be_visible()
+    page.wait_for_timeout(300)
+    assert page.locator("#own-table tbody tr").count() == trades_before
+    expect(page.locator("#toasts .toast-error")).to_have_count(0)
+    page.fill("#trade-qty", "0.7")
+    expect(error).to_be_hidden()
+    page.fill("#trade-qty", "")
 
     # Sell All for that holding: the row goes
     holding.get_by_role("button", name=f"Sell all {held.symbol}").click()
@@ -157,6 +169,18 @@ def test_phone_cards_sheet_overview_and_settle(game, market, open_page) -> None:
     sheet.locator('[data-sheet-action="confirm"]').tap()
     expect(toast(page, f"Sold 0.25 {held.symbol}")).to_be_visible()
     expect(card.locator(".m-position")).to_contain_text("Position 0.5 ")
+
+    # more than is held: the sheet says so and stays open, nothing is sent
+    page.locator('[data-m-action="sell"]').tap()
+    page.fill("#m-sheet-qty", "50")
+    expect(sheet.locator("#m-sheet-error")).to_have_text(
+        f"You hold 0.5 {held.symbol}: sell at most that."
+    )
+    expect(sheet.locator('[data-sheet="estimate"]')).to_have_text("—")
+    sheet.locator('[data-sheet-action="confirm"]').tap()
+    expect(sheet).to_be_visible()
+    expect(card.locator(".m-position")).to_contain_text("Position 0.5 ")
+    sheet.locator('[data-sheet-action="cancel"]').tap()
 
     # sell all of it
     page.locator('[data-m-action="sell-all"]').tap()

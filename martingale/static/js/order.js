@@ -1,6 +1,7 @@
 // What one order may be: a valid quantity, the most it can trade, and what it costs or brings.
-import { atoms, value, maxQuantity, QTY } from "./decimal.js";
+import { atoms, value, maxQuantity, QTY, USD } from "./decimal.js";
 import { state, holding } from "./state.js";
+import * as fmt from "./format.js";
 
 const MAX_QUANTITY = 10n ** 17n; // 1,000,000,000 units in atoms of 10^-8 (money.MAX_QUANTITY)
 
@@ -45,4 +46,21 @@ export function maxOrderQuantity(side, symbol) {
 export function orderValue(symbol, quantity) {
   const asset = state.assets.get(symbol);
   return asset && quantity && !quantityProblem(quantity) ? value(quantity, asset.price) : null;
+}
+
+/** Why a well-formed order would be refused for what the player has, or null: the forms say so
+ *  before sending instead of estimating proceeds of units the player does not hold. */
+export function limitProblem(side, symbol, quantity) {
+  if (!symbol || quantityProblem(quantity)) return null;
+  const q = atoms(quantity, QTY);
+  if (side === "sell") {
+    const held = holding(symbol);
+    if (!held) return `You hold no ${symbol} to sell.`;
+    return q > atoms(held.quantity, QTY) ? `You hold ${fmt.qty(held.quantity)} ${symbol}: sell at most that.` : null;
+  }
+  const worth = orderValue(symbol, quantity);
+  const cash = atoms(state.portfolio?.cash ?? "0", USD);
+  return worth !== null && worth > cash
+    ? `That costs about ${fmt.usd(worth)} and you have ${fmt.usd(cash)}: Max buys the most you can.`
+    : null;
 }

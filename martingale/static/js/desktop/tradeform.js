@@ -4,7 +4,7 @@ import * as fmt from "../format.js";
 import { atoms, USD } from "../decimal.js";
 import { state, holding } from "../state.js";
 import { placeTrade } from "../trade.js";
-import { quantityProblem, maxOrderQuantity, orderValue } from "../order.js";
+import { quantityProblem, limitProblem, maxOrderQuantity, orderValue } from "../order.js";
 import { confirmSellEverything } from "../confirm.js";
 
 export function tradeForm(form) {
@@ -17,7 +17,8 @@ export function tradeForm(form) {
   const side = () => form.querySelector('input[name="side"]:checked').value;
   const setSide = (s) => { form.querySelector(`input[name="side"][value="${s}"]`).checked = true; };
 
-  function showError(message) {
+  function showError(message, kind = "input") {
+    error.dataset.kind = message ? kind : "";
     error.hidden = !message;
     setText(error, message || "");
     quantity.toggleAttribute("aria-invalid", Boolean(message));
@@ -27,7 +28,9 @@ export function tradeForm(form) {
     const asset = state.assets.get(symbol.value);
     const held = holding(symbol.value);
     const cash = state.portfolio?.cash ?? "0";
-    const worth = orderValue(symbol.value, quantity.value.trim());
+    const limit = limitProblem(side(), symbol.value, quantity.value.trim());
+    const worth = limit ? null : orderValue(symbol.value, quantity.value.trim());
+    if (limit || error.dataset.kind === "limit") showError(limit, "limit");
     setText(out("price"), asset ? fmt.price(asset.price) : "—");
     setText(out("held"), held ? fmt.qty(held.quantity) : "0");
     setText(out("cash"), fmt.usd(cash));
@@ -43,7 +46,7 @@ export function tradeForm(form) {
 
   async function submit(s) {
     const q = quantity.value.trim();
-    const problem = quantityProblem(q);
+    const problem = quantityProblem(q) || limitProblem(s, symbol.value, q);
     showError(problem);
     if (problem || !symbol.value) { quantity.focus(); return; }
     busy = true;

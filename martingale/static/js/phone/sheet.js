@@ -3,7 +3,7 @@ import { $, setText } from "../dom.js";
 import * as fmt from "../format.js";
 import { state, on, holding } from "../state.js";
 import { placeTrade } from "../trade.js";
-import { quantityProblem, maxOrderQuantity, orderValue } from "../order.js";
+import { quantityProblem, limitProblem, maxOrderQuantity, orderValue } from "../order.js";
 
 let dialog;
 let side = "buy";
@@ -28,8 +28,9 @@ export function openSheet(newSide, newSymbol) {
   input.focus();
 }
 
-function setError(message) {
+function setError(message, kind = "input") {
   const error = $("#m-sheet-error", dialog);
+  error.dataset.kind = message ? kind : "";
   error.hidden = !message;
   setText(error, message || "");
   $("#m-sheet-qty", dialog).toggleAttribute("aria-invalid", Boolean(message));
@@ -40,7 +41,10 @@ function refreshSheet() {
   if (!dialog?.open) return;
   const asset = state.assets.get(symbol);
   const held = holding(symbol);
-  const worth = orderValue(symbol, $("#m-sheet-qty", dialog).value.trim());
+  const limit = limitProblem(side, symbol, $("#m-sheet-qty", dialog).value.trim());
+  const worth = limit ? null : orderValue(symbol, $("#m-sheet-qty", dialog).value.trim());
+  const error = $("#m-sheet-error", dialog);
+  if (limit || error.dataset.kind === "limit") setError(limit, "limit");
   setText(el("price"), asset ? fmt.price(asset.price) : "expired");
   setText(el("have-label"), side === "buy" ? "Available cash" : "You hold");
   setText(el("have"), side === "buy" ? fmt.usd(state.portfolio?.cash ?? "0") : fmt.qty(held?.quantity ?? "0"));
@@ -63,7 +67,7 @@ export function initSheet() {
   $("#m-sheet-form", dialog).addEventListener("submit", async (e) => {
     e.preventDefault();
     const q = input.value.trim();
-    const problem = quantityProblem(q);
+    const problem = quantityProblem(q) || limitProblem(side, symbol, q);
     setError(problem);
     if (problem) { input.focus(); return; }
     sending = true;
