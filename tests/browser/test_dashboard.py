@@ -111,10 +111,20 @@ def test_desktop_trade_sell_and_settle(game, market, open_page) -> None:
     print(f"desktop screenshot: {path}")
     page.screenshot(path=str(path.with_name("dashboard-desktop-full.png")), full_page=True)
 
+    page.check('#trade-form input[name="side"][value="sell"]')  # about to sell it
     market.fast_forward(10)
-    settled = toast(page, "1 position settled for $")
+    # the result, not only the cash (issue 11 item 14): entry against final price, and the P&L
+    settled = toast(page, "1 position settled: ")
     expect(settled).to_be_visible(timeout=30_000)
-    expect(settled).to_contain_text(doomed.symbol)
+    expect(settled).to_contain_text(re.compile(r"settled: (gain \+\$|loss \u2212\$|no gain)"))
+    expect(settled).to_contain_text(
+        re.compile(rf"{doomed.symbol}: 2 bought at \$[\d.,]+, settled at \$[\d.,]+ \([+\u2212]?\$")
+    )
+    # the form had the expired asset chosen: it says so and is back on the buy side (item 15)
+    expect(page.locator("#trade-qty-error")).to_have_text(
+        f"{doomed.symbol} expired. Choose another asset."
+    )
+    expect(page.locator('#trade-form input[name="side"][value="buy"]')).to_be_checked()
     expect(page.locator(f'#holdings-table tbody tr[data-symbol="{doomed.symbol}"]')).to_have_count(
         0
     )
@@ -207,7 +217,11 @@ def test_phone_cards_sheet_overview_and_settle(game, market, open_page) -> None:
     page.click("#m-overview-toggle")
 
     market.fast_forward(10)
-    expect(toast(page, "1 position settled for $")).to_be_visible(timeout=30_000)
+    expect(toast(page, "1 position settled: ")).to_be_visible(timeout=30_000)
+    # the card on screen went: the player is told, not silently shown another (item 14)
+    gone = toast(page, f"{doomed.symbol} expired")
+    expect(gone).to_be_visible()
+    expect(gone).to_contain_text("Now showing ")
 
     page.get_by_role("tab", name="History").tap()
     expect(page.locator("#m-history-table tbody tr").first).to_contain_text("Settled")

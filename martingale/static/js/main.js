@@ -6,6 +6,7 @@ import {
   addOwn, fromTrade, fromSettlement, liveAccount, setFinalPrice,
 } from "./state.js";
 import * as toasts from "./toasts.js";
+import { describeSettlement } from "./settlements.js";
 import * as alerts from "./alerts.js";
 import * as fmt from "./format.js";
 import { mountLayouts } from "./layout.js";
@@ -143,9 +144,7 @@ function wirePushes() {
   on("push:settlement", (msg) => {
     addOwn(msg.items.map(fromSettlement));
     emit("own");
-    const names = msg.items.map((i) => i.symbol);
-    const list = names.slice(0, 3).join(", ") + (names.length > 3 ? `, +${names.length - 3} more` : "");
-    toasts.toast({ kind: "success", title: "Settlement", message: `${msg.count} position${msg.count === 1 ? "" : "s"} settled for ${fmt.usd(msg.value)} (${list}).`, timeout: 8000 });
+    toasts.toast({ ...describeSettlement(msg), timeout: 10000 });
   });
   on("own_trade", () => { emit("own"); });
   on("signed_out", () => {

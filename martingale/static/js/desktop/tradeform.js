@@ -85,6 +85,12 @@ export function tradeForm(form) {
       const current = symbol.value;
       fill(symbol, symbols.map((s) => h("option", { value: s, text: s })));
       if (symbols.includes(current)) symbol.value = current;
+      else if (current) {
+        // the chosen asset expired: start over on the buy side rather than sell another asset
+        setSide("buy");
+        quantity.value = "";
+        showError(`${current} expired. Choose another asset.`, "notice");
+      }
       refresh();
     },
     select(s, withSide) {

@@ -4,8 +4,9 @@ import * as fmt from "../format.js";
 import { state, sortedAssets, secondsLeft, changePct, liveAccount, holding, stats } from "../state.js";
 import { lineChart, series, avgCostSeries } from "../charts.js";
 
-/** onCurrent() runs when another card becomes the current one. */
-export function assetCards(box, { onCurrent }) {
+/** onCurrent() runs when another card becomes the current one; onGone(symbol, next) when the
+ *  current card's asset expired and another took its place. */
+export function assetCards(box, { onCurrent, onGone = () => {} }) {
   const cards = new Map(); // symbol -> {el, parts..., chart, visible, last}
   let current = null;
   let landing = null; // the card a jump is scrolling to: cards it passes on the way are not current
@@ -123,7 +124,11 @@ export function assetCards(box, { onCurrent }) {
         box.append(cards.get(asset.symbol).el);
         update(asset);
       }
-      if (!current || !state.assets.has(current)) current = sortedAssets()[0]?.symbol ?? null;
+      if (!current || !state.assets.has(current)) {
+        const gone = current;
+        current = sortedAssets()[0]?.symbol ?? null;
+        if (gone) onGone(gone, current);
+      }
       onCurrent();
     },
     /** Figures of every card, charts of those in view. */

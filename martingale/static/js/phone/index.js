@@ -4,6 +4,7 @@ import { fill, $, $$, setText } from "../dom.js";
 import * as fmt from "../format.js";
 import { state, sortedAssets, liveAccount, holding } from "../state.js";
 import { sellAll } from "../trade.js";
+import * as toasts from "../toasts.js";
 import { confirmSellEverything } from "../confirm.js";
 import { renderLeaders } from "../views/leaders.js";
 import { ownTradeRow } from "../views/trades.js";
@@ -19,7 +20,7 @@ let account;
 
 function init(app) {
   root = $(".phone", app);
-  cards = assetCards($("#m-cards", root), { onCurrent: renderActions });
+  cards = assetCards($("#m-cards", root), { onCurrent: renderActions, onGone: cardGone });
   tiles = overviewTiles($("#m-overview", root), {
     onPick: (symbol) => { toggleOverview(false); cards.scrollTo(symbol, false); },
   });
@@ -90,6 +91,14 @@ function renderAll() {
   renderHistory();
   renderLeaders($("#m-leaders-table tbody", root));
   account.drawPerformance();
+}
+
+// The card on screen went because its asset expired: say so, rather than silently show another.
+function cardGone(symbol, next) {
+  const last = state.finalPrices.get(symbol);
+  const at = last ? ` at ${fmt.price(last)}` : "";
+  toasts.toast({ id: "card-gone", kind: "info", title: `${symbol} expired`,
+    message: `${symbol} expired${at}${holding(symbol) ? " and your position is being settled" : ""}.${next ? ` Now showing ${next}.` : ""}` });
 }
 
 // -- actions on the current card ---------------------------------------------------------------
