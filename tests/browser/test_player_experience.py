@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
-from .helpers import DESKTOP, register
+from martingale import maintenance
+
+from .helpers import DESKTOP, PHONE, register, screenshot
 
 FORMAT = "async (calls) => { const f = await import('/static/js/format.js'); return calls.map(([fn, ...args]) => f[fn](...args)); }"
 
@@ -130,3 +133,28 @@ def test_each_bad_quantity_says_what_is_wrong_with_it(market, open_page) -> None
     assert len(set(said)) == len(slips), dict(zip(slips, said, strict=True))
     assert "negative" in said[0] and "1,000" in said[2] and "1e3" in said[4]
     assert page.evaluate(PROBLEMS, ["2", "0.5", "0.00000001", " 3 "]) == [None] * 4
+
+
+def test_a_refused_order_is_explained_inside_the_phone_sheet(game, market, open_page) -> None:
+    """Issue 11 item 2: the refusal's toast sat under the sheet's backdrop, the sheet stayed open
+    saying nothing, and the words were the server's ("trading is halted")."""
+    page = open_page(PHONE)
+    register(page, market.url, "halted_thumb")
+    buy = page.locator('[data-m-action="buy"]')
+    expect(buy).to_be_enabled()
+    maintenance.set_trading(game, halted=True, reason="test")
+    buy.tap()
+    sheet = page.locator("#m-sheet")
+    page.fill("#m-sheet-qty", "1")
+    sheet.locator('[data-sheet-action="confirm"]').tap()
+    error = sheet.locator("#m-sheet-error")
+    expect(error).to_have_text(
+        "Trading is paused for maintenance. Prices keep moving; try again shortly."
+    )
+    expect(sheet).to_be_visible()
+    expect(page.locator("#toasts .toast-error")).to_have_count(0)
+    screenshot(page, "phone-sheet-refused.png", clear_toasts=False)
+    maintenance.set_trading(game, halted=False)
+    sheet.locator('[data-sheet-action="confirm"]').tap()
+    expect(sheet).to_be_hidden()
+    expect(page.locator(".m-card .m-position", has_text="Position 1")).to_have_count(1)

@@ -4,6 +4,7 @@ import { state, emit, setPortfolio, addOwn, fromTrade, holding } from "./state.j
 import { toast } from "./toasts.js";
 import { qty, price } from "./format.js";
 import { quantityProblem } from "./order.js";
+import { refusalText } from "./refusals.js";
 
 const retryKeys = new Map(); // "SYM|side|qty" -> key of an order that got no answer
 
@@ -35,8 +36,10 @@ export function refusedOffline() {
   return true;
 }
 
-/** Send a market order; resolves to the trade, or null after showing why not. */
-export async function placeTrade(symbol, side, quantity, { quiet = false } = {}) {
+/** Send a market order; resolves to the trade, or null after showing why not: through
+ *  onRefused(text) when the form that sent it shows its own errors (a toast would sit under a
+ *  modal sheet's backdrop), else as a toast. */
+export async function placeTrade(symbol, side, quantity, { quiet = false, onRefused = null } = {}) {
   if (refusedOffline()) return null;
   const problem = quantityProblem(quantity);
   if (problem) { toast({ kind: "error", title: "Order not sent", message: problem }); return null; }
@@ -53,7 +56,9 @@ export async function placeTrade(symbol, side, quantity, { quiet = false } = {})
     }
     retryKeys.delete(id);
     if (reply.error) {
-      toast({ kind: "error", title: `${side === "buy" ? "Buy" : "Sell"} refused`, message: reply.error.message });
+      const text = refusalText(reply.error);
+      if (onRefused) onRefused(text);
+      else toast({ kind: "error", title: `${side === "buy" ? "Buy" : "Sell"} refused`, message: text });
       return null;
     }
     setPortfolio(reply.portfolio);

@@ -52,7 +52,7 @@ export function tradeForm(form) {
     busy = true;
     refresh();
     try {
-      const trade = await placeTrade(symbol.value, s, q);
+      const trade = await placeTrade(symbol.value, s, q, { onRefused: (text) => showError(text, "refused") });
       if (trade) quantity.value = "";
     } finally {
       busy = false;

@@ -73,7 +73,7 @@ export function initSheet() {
     sending = true;
     refreshSheet();
     try {
-      const trade = await placeTrade(symbol, side, q);
+      const trade = await placeTrade(symbol, side, q, { onRefused: (text) => setError(text, "refused") });
       if (trade) dialog.close();
     } finally {
       sending = false;
