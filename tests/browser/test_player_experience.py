@@ -158,3 +158,23 @@ def test_a_refused_order_is_explained_inside_the_phone_sheet(game, market, open_
     sheet.locator('[data-sheet-action="confirm"]').tap()
     expect(sheet).to_be_hidden()
     expect(page.locator(".m-card .m-position", has_text="Position 1")).to_have_count(1)
+
+
+def test_the_whole_row_or_tile_picks_the_asset(market, open_page) -> None:
+    """Issue 11 item 7: only the small symbol chip worked; a tap on the tile or a click on the
+    row did nothing."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "row_clicker")
+    rows = page.locator("#asset-table tbody tr")
+    target = rows.last.get_attribute("data-symbol")
+    rows.last.locator("td").first.click()  # the price cell, not the symbol's button
+    expect(page.locator("#trade-symbol")).to_have_value(target)
+
+    phone = open_page(PHONE)
+    register(phone, market.url, "tile_tapper")
+    phone.click("#m-overview-toggle")
+    tile = phone.locator(".o-tile").last
+    symbol = tile.get_attribute("data-symbol")
+    tile.locator(".o-quote").tap()
+    expect(phone.locator('[data-m-action="buy"]')).to_have_text(f"Buy {symbol}")
+    expect(phone.locator(f'.m-card[data-symbol="{symbol}"]')).to_be_in_viewport()

@@ -16,7 +16,9 @@ export function assetTable(panel, { onPick }) {
     const change = h("td", { class: "num mono" });
     const expiry = h("td", { class: "num mono" });
     const ticks = h("td", { class: "num mono muted" });
-    const tr = h("tr", { dataset: { symbol: asset.symbol } }, h("th", { scope: "row" }, pick), price, change, expiry, ticks);
+    const tr = h("tr", { class: "pickable", dataset: { symbol: asset.symbol } }, h("th", { scope: "row" }, pick), price, change, expiry, ticks);
+    // the whole row is the target; the symbol's button stays the keyboard's way in
+    tr.addEventListener("click", (e) => { if (!e.target.closest("button")) onPick(asset.symbol); });
     assetColor(tr, asset.color);
     return { tr, price, change, expiry, ticks, last: null };
   }

@@ -24,6 +24,9 @@ export function overviewTiles(box, { onPick }) {
         h("div", {}, h("dt", { text: "σ" }), p.sigma),
         h("div", {}, h("dt", { text: "n" }), p.n)));
     assetColor(el, asset.color);
+    // a tap anywhere on the tile picks it, not only on its small symbol chip
+    el.classList.add("pickable");
+    el.addEventListener("click", (e) => { if (!e.target.closest("button")) onPick(asset.symbol); });
     return { el, ...p };
   }
 
