@@ -9,11 +9,11 @@ declared member is looked at, present or not, so a missing one gets its field's 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Annotated, Any, Self, cast
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field
+from werkzeug.datastructures import MultiDict
 
 from .. import auth, names, validators
 from ..errors import InvalidJson, InvalidParameter
@@ -52,13 +52,16 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     @classmethod
-    def parse(cls, args: Mapping[str, str]) -> Self:
+    def parse(cls, args: MultiDict[str, str]) -> Self:
         values: dict[str, int] = {}
         for name, field in cls.model_fields.items():
-            raw = args.get(name)
-            if raw is None or raw == "":
-                continue
+            given = args.getlist(name)
             low, high = bounds(field.metadata)
+            if len(given) > 1:  # one value is documented: which of several would we obey?
+                raise InvalidParameter(f"{name} must be given once")
+            raw = given[0] if given else ""
+            if raw == "":
+                continue
             if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
                 raise InvalidParameter(f"{name} must be an integer from {low} to {high}")
             values[name] = int(raw)

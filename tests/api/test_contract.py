@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from werkzeug.datastructures import MultiDict
 
 from martingale.api.docs import SPEC
 from martingale.contract.document import build, render
@@ -46,9 +47,16 @@ def test_a_body_is_checked_in_the_documented_order_with_the_domain_codes():
 
 def test_a_query_bound_is_the_one_the_document_publishes():
     limit = TapeQuery.model_fields["limit"]
-    assert TapeQuery.parse({"limit": ""}).limit == limit.default
+    assert TapeQuery.parse(MultiDict({"limit": ""})).limit == limit.default
     with pytest.raises(InvalidParameter, match="from 1 to 200"):
-        TapeQuery.parse({"limit": "201"})
+        TapeQuery.parse(MultiDict({"limit": "201"}))
+
+
+def test_a_repeated_query_parameter_is_refused(client, game):
+    """bench/fuzz.py sent GET /api/v1/trades?limit=&limit=<junk> and the server obeyed the first
+    (empty: the default): the document describes one value, so several are refused."""
+    r = client.get(f"{API}/tape?limit=5&limit=x")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_parameter"
 
 
 def test_a_route_checks_with_the_model_it_documents(client, game, monkeypatch):
