@@ -38,10 +38,12 @@ from .game import Game
 from .models import AuthSession, Player, RefreshToken
 from .names import parse_display_name
 from .transaction_utils import read, run_in_transaction
-from .validators import USERNAME, is_encodable, parse_password, parse_username
+from .validators import MAX_PASSWORD, USERNAME, is_encodable, parse_password, parse_username
 
 WEB, API = "web", "api"
 _ACCESS_SALT = "martingale.access-token"
+# what could be a refresh token (ours are shorter than the maximum); anything else is refused unread
+MIN_REFRESH_TOKEN, MAX_REFRESH_TOKEN = 16, 128
 
 
 @functools.cache
@@ -140,7 +142,7 @@ def login(game: Game, username: object, password: object, kind: str) -> Login:
     if (
         not isinstance(username, str)
         or not isinstance(password, str)
-        or len(password) > 128
+        or len(password) > MAX_PASSWORD
         or not is_encodable(password)
         or not USERNAME.fullmatch(username.strip())
     ):
@@ -269,7 +271,7 @@ def require_live_session(game: Game, player_id: int, session_id: str) -> None:
 
 def refresh(game: Game, token: object) -> Login:
     """Rotate: the presented refresh token is spent and a new pair is issued."""
-    if not isinstance(token, str) or not 16 <= len(token) <= 128:
+    if not isinstance(token, str) or not MIN_REFRESH_TOKEN <= len(token) <= MAX_REFRESH_TOKEN:
         raise InvalidToken("invalid refresh token")
     revoked: list[str] = []
 

@@ -16,7 +16,9 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from . import audit, realtime
+from .api.docs import SPEC
 from .backup import BackupError, backup, restore
+from .contract.document import build, render
 from .engine import MarketEngine
 from .errors import MartingaleError
 from .game import current_game
@@ -52,6 +54,7 @@ def register(app: Flask) -> None:
         refill_pool_command,
         auth_events_command,
         trading_command,
+        openapi_command,
     ):
         app.cli.add_command(command)
 
@@ -286,3 +289,14 @@ def simulate_command(
     report = simulate(players=players, minutes=minutes, seed=seed, database_url=database_url)
     click.echo(report.summary())
     sys.exit(0 if report.reconciled else 1)
+
+
+@click.command("openapi")
+@click.option("--check", is_flag=True, help="Exit 1 if api/openapi.json differs; write nothing.")
+def openapi_command(check: bool) -> None:
+    """Write the OpenAPI document the routes and their schemas generate to api/openapi.json."""
+    text = render(build(current_app))
+    if check:
+        sys.exit(0 if SPEC.read_text() == text else 1)
+    SPEC.write_text(text)
+    click.echo(f"wrote {SPEC}")

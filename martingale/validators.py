@@ -26,10 +26,14 @@ RESERVED_SYMBOLS = frozenset({"USD", "NUL", "NAN", "INF", "ALL", "API", "BUY", "
 RESERVED_NAMES = frozenset(
     {"null", "none", "cash", "usd", "system", "admin", "test", "house", "root", "martingale"}
 )
-_SYMBOL = re.compile(r"[A-Z]{1,10}")
+SIDES = ("buy", "sell")
+MAX_SYMBOL = 10
+_SYMBOL = re.compile(f"[A-Z]{{1,{MAX_SYMBOL}}}")
 USERNAME = re.compile(r"[A-Za-z0-9_]{3,20}")
-_KEY = re.compile(r"[\x21-\x7e]{1,255}")
-_MAX_QUANTITY_TEXT = 64
+MAX_KEY = 255
+IDEMPOTENCY_KEY = re.compile(f"[\\x21-\\x7e]{{1,{MAX_KEY}}}")
+MAX_QUANTITY_TEXT = 64
+MIN_PASSWORD, MAX_PASSWORD = 8, 128
 # zxcvbn's score, 0-4: 3 means about 10^8 guesses or more ("safely unguessable" against online
 # attacks, some protection offline with scrypt); 4 would refuse many passphrases people remember
 MIN_STRENGTH = 3
@@ -40,7 +44,7 @@ QUANTITY = re.compile(r"[0-9]+(\.[0-9]{1,8})?")
 _QUANTITY_SHAPE = re.compile(r"[0-9]+(\.[0-9]+)?")
 # one message per kind of problem: clients may show them as they are
 QUANTITY_TYPE = 'quantity must be a decimal string such as "1.5", or a JSON integer'
-QUANTITY_TOO_LONG = f"quantity must be at most {_MAX_QUANTITY_TEXT} characters"
+QUANTITY_TOO_LONG = f"quantity must be at most {MAX_QUANTITY_TEXT} characters"
 QUANTITY_SYNTAX = (
     "quantity must be written with the digits 0-9 and at most one decimal point with digits on"
     ' both sides, such as "2" or "0.5": no sign, exponent, separator or space'
@@ -48,6 +52,9 @@ QUANTITY_SYNTAX = (
 QUANTITY_PLACES = "quantity must have at most 8 decimal places"
 QUANTITY_NOT_POSITIVE = "quantity must be more than zero"
 QUANTITY_TOO_LARGE = "quantity must be at most 1,000,000,000"
+PASSWORD_LENGTH = (
+    f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters and not only spaces"
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ class Order:
 
 
 def parse_side(value: object) -> str:
-    if not isinstance(value, str) or value.strip().lower() not in ("buy", "sell"):
+    if not isinstance(value, str) or value.strip().lower() not in SIDES:
         raise InvalidSide("side must be 'buy' or 'sell'")
     return value.strip().lower()
 
@@ -88,7 +95,7 @@ def parse_quantity(value: object) -> int:
     if not isinstance(value, str):
         # a JSON number with a fraction or exponent is a float: 0.1 as a float is not 0.1
         raise InvalidQuantity(QUANTITY_TYPE)
-    if len(value) > _MAX_QUANTITY_TEXT:
+    if len(value) > MAX_QUANTITY_TEXT:
         raise InvalidQuantity(QUANTITY_TOO_LONG)
     if not _QUANTITY_SHAPE.fullmatch(value):
         raise InvalidQuantity(QUANTITY_SYNTAX)
@@ -107,7 +114,7 @@ def _quantity_in_range(atoms: int) -> int:
 
 
 def parse_idempotency_key(value: object) -> str:
-    if not isinstance(value, str) or not _KEY.fullmatch(value):
+    if not isinstance(value, str) or not IDEMPOTENCY_KEY.fullmatch(value):
         raise InvalidIdempotencyKey("idempotency key must be 1 to 255 printable ASCII characters")
     return value
 
@@ -130,11 +137,19 @@ def parse_username(value: object) -> str:
     return name
 
 
-def parse_password(value: object, username: str) -> str:
+def check_password_shape(value: object) -> str:
+    """What a password to set must be whoever sets it: the part a JSON Schema can say."""
+    if not isinstance(value, str) or not MIN_PASSWORD <= len(value) <= MAX_PASSWORD:
+        raise InvalidPassword(PASSWORD_LENGTH)
+    if not value.strip():  # eight spaces are no password
+        raise InvalidPassword(PASSWORD_LENGTH)
+    return value
+
+
+def parse_password(password: object, username: str) -> str:
     """A password to set: 8 to 128 characters, not only whitespace (spec 9), not containing the
     username, and hard to guess (``MIN_STRENGTH``)."""
-    if not isinstance(value, str) or not 8 <= len(value) <= 128 or not value.strip():
-        raise InvalidPassword("password must be 8 to 128 characters and not only spaces")
+    value = check_password_shape(password)
     if not is_encodable(value):
         raise InvalidPassword("password must be valid Unicode text")
     if username.lower() in value.lower():

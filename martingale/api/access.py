@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import current_user
 
 from ..auth import Principal, TokenClaims, claims_of_access_token, principal_for_access_token
-from ..errors import InvalidJson, InvalidParameter, InvalidToken, Unauthorized
+from ..contract.operations import operation_of
+from ..contract.requests import Body, Query
+from ..errors import InvalidJson, InvalidToken, Unauthorized
 from ..game import current_game
 from ..security import bearer_token
 
-_DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also accepts "²" and "٣"
-MAX_DB_INT = 2**31 - 1  # ids and ticks are 32-bit INTEGER columns
+B = TypeVar("B", bound=Body)
+Q = TypeVar("Q", bound=Query)
 
 
 def optional_caller() -> Principal | None:
@@ -71,14 +72,20 @@ def json_body() -> dict[str, Any]:
     return body
 
 
-def int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
-        raise InvalidParameter(f"{name} must be an integer from {low} to {high}")
-    return int(raw)
+def body(model: type[B]) -> B:
+    """The JSON body, checked by the model the route's operation documents."""
+    _declared("body", model)
+    return model.parse(json_body())
 
 
-def optional_int_arg(name: str, low: int = 0, high: int = MAX_DB_INT) -> int | None:
-    return None if request.args.get(name) in (None, "") else int_arg(name, 0, low, high)
+def query(model: type[Q]) -> Q:
+    """The query parameters, checked by the model the route's operation documents."""
+    _declared("query", model)
+    return model.parse(request.args)
+
+
+def _declared(part: str, model: type[Body] | type[Query]) -> None:
+    # a route that checked with another model than it documents would make the document a lie
+    op = operation_of(current_app.view_functions[request.endpoint or ""])
+    if op is None or getattr(op, part) is not model:
+        raise AssertionError(f"{request.endpoint} documents no {part} {model.__name__}")

@@ -6,20 +6,31 @@ from typing import Any
 
 from flask import g, request
 
-from .. import accounts, rate_limits, reports, trading, wire
+from .. import accounts, errors, rate_limits, reports, trading, wire
 from ..auth import require_live_session
-from ..errors import InvalidJson
+from ..contract import replies as r
+from ..contract.operations import (
+    ACCOUNT_WRITES,
+    HEAVY_READS,
+    READS,
+    TRADES,
+    Auth,
+    Reply,
+    operation,
+    refusal,
+)
+from ..contract.requests import (
+    AccountUpdate,
+    PerformanceQuery,
+    SettlementsQuery,
+    TradeRequest,
+    TradesQuery,
+)
+from ..errors import MartingaleError
 from ..extensions import limiter
 from ..game import current_game
 from ..portfolio import portfolio as portfolio_view
-from .access import (
-    caller,
-    int_arg,
-    json_body,
-    optional_caller,
-    optional_int_arg,
-    trade_caller,
-)
+from .access import body, caller, optional_caller, query, trade_caller
 from .blueprint import bp
 from .limits import heavy_read_limit, read_limit, spend_trade_budget
 
@@ -30,6 +41,8 @@ def _player_key() -> str:
 
 
 @bp.get("/account")
+@operation("account", "account", {200: Reply(r.Account, "The caller's names.")},
+           auth=Auth.REQUIRED, limit=READS)  # fmt: skip
 @read_limit
 def account() -> Any:
     """The caller's username (theirs alone to see) and public display name."""
@@ -38,16 +51,31 @@ def account() -> Any:
 
 # limited as the password routes are: a refusal tells whether a name looks like some username
 @bp.patch("/account")
+@operation("updateAccount", "account", {
+    200: Reply(r.Account, "The caller's names, the new display name included."),
+    409: refusal("Another player's display name or username looks like this name.",
+                 errors.DisplayNameTaken),
+    422: refusal(
+        "Not an acceptable display name, or one that looks like the caller's own username.",
+        errors.InvalidDisplayName, errors.DisplayNameIsUsername,
+    ),
+}, auth=Auth.REQUIRED, body=AccountUpdate, limit=ACCOUNT_WRITES, description=(
+    "The tape shows the new name at once (past trades included), the leaderboard from the"
+    " engine's next ranking pass."
+))  # fmt: skip
 @limiter.limit(rate_limits.ACCOUNT_WRITES)
 def update_account() -> Any:
     """Change the public display name."""
     who = caller()
-    body = json_body()
-    found = accounts.change_display_name(current_game(), who.player_id, body.get("display_name"))
-    return wire.account(found)
+    form = body(AccountUpdate)
+    return wire.account(
+        accounts.change_display_name(current_game(), who.player_id, form.display_name)
+    )
 
 
 @bp.get("/portfolio")
+@operation("portfolio", "account", {200: Reply(r.Portfolio, "The caller's portfolio.")},
+           auth=Auth.REQUIRED, limit=READS)  # fmt: skip
 @read_limit
 def portfolio() -> Any:
     """Cash, positions at current prices, and P&L."""
@@ -55,21 +83,41 @@ def portfolio() -> Any:
 
 
 @bp.post("/trades")
+@operation("placeTrade", "account", {
+    201: Reply(r.NewTrade, "Executed."),
+    200: Reply(r.ReplayedTrade, "A replay of the trade made earlier with this Idempotency-Key"
+               " and the same request; nothing was traded again.",
+               headers=("Idempotent-Replayed",)),
+    404: refusal("No asset has ever had this symbol.", errors.UnknownAsset),
+    409: refusal(
+        "The asset has ended (asset_not_tradable), the cash or units do not suffice, the"
+        " Idempotency-Key was used for a different request, or the operator has paused trading"
+        " (trading_halted; prices keep ticking, the socket's market_status event says when it"
+        " resumes).",
+        errors.AssetNotTradable, errors.InsufficientFunds, errors.InsufficientHoldings,
+        errors.DuplicateRequest, errors.TradingHalted,
+    ),
+    422: refusal(
+        "A malformed order, or one worth more than $10,000,000,000.",
+        errors.InvalidSide, errors.InvalidSymbol, errors.InvalidQuantity,
+        errors.InvalidIdempotencyKey, errors.TradeValueTooLarge,
+    ),
+}, auth=Auth.REQUIRED, body=TradeRequest, limit=TRADES, params=("IdempotencyKey",))  # fmt: skip
 def place_trade() -> Any:
-    """A market order; Idempotency-Key makes retries safe."""
+    """A market order at the current tick's price; Idempotency-Key makes retries safe."""
     spend_trade_budget()
     game, who = current_game(), trade_caller()
     try:
-        body = json_body()
-    except InvalidJson:
-        require_live_session(game, who.player_id, who.session_id)  # an ended session answers first
+        order = body(TradeRequest)
+    except MartingaleError:  # a refused order too: an ended session answers first, as in trading
+        require_live_session(game, who.player_id, who.session_id)
         raise
     reply = trading.place_trade(
         game,
         player_id=who.player_id,
-        symbol=body.get("symbol"),
-        side=body.get("side"),
-        quantity=body.get("quantity"),
+        symbol=order.symbol,
+        side=order.side,
+        quantity=order.quantity,
         idempotency_key=request.headers.get("Idempotency-Key"),
         session_id=who.session_id,  # checked in the trade's own round trip
     )
@@ -80,33 +128,38 @@ def place_trade() -> Any:
 
 
 @bp.get("/trades")
+@operation("listTrades", "account", {200: Reply(r.TradeList, "The caller's trades.")},
+           auth=Auth.REQUIRED, query=TradesQuery, limit=READS)  # fmt: skip
 @read_limit
 def trades() -> Any:
     """The caller's trades, newest first; page with before=<id>."""
-    rows = reports.player_trades(
-        current_game(),
-        caller().player_id,
-        int_arg("limit", 50, 1, 500),
-        optional_int_arg("before"),
-    )
+    who = caller()
+    args = query(TradesQuery)
+    rows = reports.player_trades(current_game(), who.player_id, args.limit, args.before)
     return {"trades": [wire.trade(t) for t in rows]}
 
 
 @bp.get("/settlements")
+@operation("listSettlements", "account", {
+    200: Reply(r.SettlementList, "The caller's settlements."),
+}, auth=Auth.REQUIRED, query=SettlementsQuery, limit=READS)  # fmt: skip
 @read_limit
 def settlements() -> Any:
     """The caller's settled positions, newest first."""
-    rows = reports.player_settlements(
-        current_game(), caller().player_id, int_arg("limit", 50, 1, 200)
-    )
+    who = caller()
+    rows = reports.player_settlements(current_game(), who.player_id, query(SettlementsQuery).limit)
     return {"settlements": [wire.settlement(s) for s in rows]}
 
 
 @bp.get("/performance/history")
+@operation("performanceHistory", "account", {
+    200: Reply(r.PerformanceHistory, "Samples, oldest first."),
+}, auth=Auth.REQUIRED, query=PerformanceQuery, limit=HEAVY_READS)  # fmt: skip
 @heavy_read_limit
 def performance_history() -> Any:
     """Account value over the last hour, sampled evenly."""
+    who = caller()
     points = reports.performance_history(
-        current_game(), caller().player_id, int_arg("points", 120, 2, 600)
+        current_game(), who.player_id, query(PerformanceQuery).points
     )
     return {"points": [wire.value_point(p) for p in points]}

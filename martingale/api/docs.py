@@ -1,4 +1,5 @@
-"""The OpenAPI 3 document of this API, served as written (tests check it against the routes)."""
+"""The OpenAPI 3.1 document of this API: contract/document.py's output, committed (a test fails
+when it differs from what the code generates) and served as written."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..contract import replies as r
+from ..contract.operations import Reply, operation
 from .blueprint import bp
 
 SPEC = Path(__file__).with_name("openapi.json")
@@ -19,6 +22,7 @@ def document() -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
+@operation("openapi", "operations", {200: Reply(r.OpenApiDocument, "This document.")})
 def openapi() -> Any:
-    """This API, described in OpenAPI 3."""
+    """This API, described in OpenAPI 3.1."""
     return document()

@@ -6,14 +6,19 @@ from typing import Any
 
 from .. import market, proofs, reports, wire
 from ..clock import iso
+from ..contract import replies as r
+from ..contract.operations import READS, Auth, Reply, operation, refusal
+from ..contract.requests import HistoryQuery, LeaderboardQuery, TapeQuery
+from ..errors import UnknownAsset
 from ..game import current_game
-from ..leaderboard import MAX_TOP, board
-from .access import int_arg, optional_caller, optional_int_arg
+from ..leaderboard import board
+from .access import optional_caller, query
 from .blueprint import bp
 from .limits import read_limit
 
 
 @bp.get("/assets")
+@operation("listAssets", "market", {200: Reply(r.AssetList, "The live assets.")}, limit=READS)
 @read_limit
 def assets() -> Any:
     """Every live asset with its current price and countdown."""
@@ -25,12 +30,15 @@ def assets() -> Any:
 
 
 @bp.get("/assets/<ref>/history")
+@operation("assetHistory", "market", {
+    200: Reply(r.PriceHistory, "Ticks, oldest first."),
+    404: refusal("No asset has this id, or no live asset has this symbol.", UnknownAsset),
+}, params=("AssetRef",), query=HistoryQuery, limit=READS)  # fmt: skip
 @read_limit
 def history(ref: str) -> Any:
     """Stored price ticks: after since_tick, or the latest `limit`."""
-    since = optional_int_arg("since_tick")
-    limit = int_arg("limit", 300, 1, 2000)
-    asset, points = reports.history(current_game(), ref, since, limit)
+    args = query(HistoryQuery)
+    asset, points = reports.history(current_game(), ref, args.since_tick, args.limit)
     return {
         "id": asset.id,
         "symbol": asset.symbol,
@@ -39,6 +47,10 @@ def history(ref: str) -> Any:
 
 
 @bp.get("/assets/<ref>/proof")
+@operation("assetProof", "market", {
+    200: Reply(r.Proof, "The proof."),
+    404: refusal("No such asset.", UnknownAsset),
+}, params=("AssetRef",), limit=READS)  # fmt: skip
 @read_limit
 def proof(ref: str) -> Any:
     """The commitment; after settlement also the seed, so anyone can recompute the path."""
@@ -46,18 +58,21 @@ def proof(ref: str) -> Any:
 
 
 @bp.get("/tape")
+@operation("tape", "market", {200: Reply(r.Tape, "The tape.")}, query=TapeQuery, limit=READS)
 @read_limit
 def tape() -> Any:
-    """Everyone's latest trades (public display names only)."""
-    rows = reports.tape(current_game(), int_arg("limit", 50, 1, 200))
+    """Everyone's latest trades (public display names only), newest first."""
+    rows = reports.tape(current_game(), query(TapeQuery).limit)
     return {"tape": [wire.public_trade(t) for t in rows]}
 
 
 @bp.get("/leaderboard")
+@operation("leaderboard", "market", {200: Reply(r.Leaderboard, "The ranking, best first.")},
+           auth=Auth.OPTIONAL, query=LeaderboardQuery, limit=READS)  # fmt: skip
 @read_limit
 def leaderboard() -> Any:
-    """The engine's last ranking pass: the top `limit`, and the caller's own row when logged in."""
+    """The engine's last ranking pass: the top players and, for a logged-in caller, their own rank."""
     who = optional_caller()
-    limit = int_arg("limit", 25, 1, MAX_TOP)
+    limit = query(LeaderboardQuery).limit
     found = board(current_game(), limit, who.player_id if who else None)
     return wire.leaderboard(found, with_me=who is not None)

@@ -8,18 +8,25 @@ from flask import jsonify, render_template
 from flask_login import login_required
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..contract import replies as r
+from ..contract.operations import Reply, operation
 from ..engine import is_ticking
 from ..game import current_game
 from .blueprint import bp
 
 
 @bp.get("/healthz")
+@operation("healthz", "operations", {200: Reply(r.Health, "Alive.")})
 def healthz() -> Any:
     """The process is alive."""
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
+@operation("readyz", "operations", {
+    200: Reply(r.Ready, "Ready."),
+    503: Reply((r.EngineStale, r.Unavailable), "Not ready."),
+})  # fmt: skip
 def readyz() -> Any:
     """The database answers and the engine ticked within the last three ticks."""
     try:
