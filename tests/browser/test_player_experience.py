@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from martingale import maintenance
 
-from .helpers import DESKTOP, PHONE, register, screenshot
+from .helpers import DESKTOP, PASSWORD, PHONE, register, screenshot
 
 FORMAT = "async (calls) => { const f = await import('/static/js/format.js'); return calls.map(([fn, ...args]) => f[fn](...args)); }"
 
@@ -178,3 +178,44 @@ def test_the_whole_row_or_tile_picks_the_asset(market, open_page) -> None:
     tile.locator(".o-quote").tap()
     expect(phone.locator('[data-m-action="buy"]')).to_have_text(f"Buy {symbol}")
     expect(phone.locator(f'.m-card[data-symbol="{symbol}"]')).to_be_in_viewport()
+
+
+NARROW = {**PHONE, "viewport": {"width": 320, "height": 640}}
+CLIPPED = """(el) => { const r = el.getBoundingClientRect();
+  return r.left < 0 || r.right > window.innerWidth || el.scrollWidth > el.clientWidth + 1; }"""
+
+
+def test_the_phone_top_bar_and_actions_fit_at_320_px(market, open_page) -> None:
+    """Issue 11 item 9: at 320 px the top bar clipped the connection dot and "Sell all" was cut."""
+    page = open_page(NARROW)
+    register(page, market.url, "narrow_fit")
+    screenshot(page, "phone-320.png")
+    for selector in (
+        ".m-top .dot",
+        '[data-m="cash"]',
+        '[data-m-action="sell-all"]',
+        '[data-m-action="buy"]',
+        '[data-m-action="sell"]',
+    ):
+        element = page.locator(selector)
+        expect(element).to_be_visible()
+        assert not element.evaluate(CLIPPED), selector
+
+
+def test_the_password_changed_message_shows_below_the_phone_top_bar(market, open_page) -> None:
+    """Issue 11 item 9: the confirmation was hidden behind the fixed top bar."""
+    page = open_page(PHONE)
+    register(page, market.url, "pw_changer")
+    page.goto(f"{market.url}/change-password")
+    page.fill("#current_password", PASSWORD)
+    page.fill("#new_password", "Velvet-Compass-58")
+    page.fill("#confirm_password", "Velvet-Compass-58")
+    page.click("main form button[type=submit]")
+    message = page.get_by_text("Your password has been changed").first
+    expect(message).to_be_visible()
+    screenshot(page, "phone-password-changed.png", clear_toasts=False)
+    top = message.bounding_box()["y"]
+    bar = page.locator(".m-top")
+    if bar.count() and bar.is_visible():
+        box = bar.bounding_box()
+        assert top >= box["y"] + box["height"], (top, box)
