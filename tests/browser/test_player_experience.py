@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from martingale import maintenance
 
+from ..helpers import new_asset
 from .helpers import DESKTOP, PASSWORD, PHONE, register, screenshot
 
 FORMAT = "async (calls) => { const f = await import('/static/js/format.js'); return calls.map(([fn, ...args]) => f[fn](...args)); }"
@@ -219,3 +220,36 @@ def test_the_password_changed_message_shows_below_the_phone_top_bar(market, open
     if bar.count() and bar.is_visible():
         box = bar.bounding_box()
         assert top >= box["y"] + box["height"], (top, box)
+
+
+def seconds(text: str) -> int:
+    """ "1m 06s" -> 66, "42s" -> 42."""
+    total = 0
+    for part in text.split():
+        total += int(part[:-1]) * {"d": 86400, "h": 3600, "m": 60, "s": 1}[part[-1]]
+    return total
+
+
+SERVER_TICKS = """async () => {
+  const r = await fetch('/api/v1/assets');
+  return Object.fromEntries((await r.json()).assets.map((a) => [a.symbol, a.tick]));
+}"""
+
+
+def test_an_assets_age_is_the_servers_not_the_prices_this_browser_saw(
+    game, market, open_page
+) -> None:
+    """Issue 11 item 11: "Ticks" counted the prices the page had seen; after an outage one asset
+    gained 11 and another 73 over the same 74 s. The age comes from the server's tick count."""
+    held = new_asset(game, lifetime_s="3600")
+    page = open_page(DESKTOP)
+    register(page, market.url, "age_reader")
+    expect(page.locator("#asset-table thead")).to_contain_text("Age")
+    market.fast_forward(10)  # ten game seconds a tick: the page sees a tenth of the asset's life
+    page.wait_for_function("() => Number(document.getElementById('app').dataset.tick) > 8")
+    market.fast_forward(0)  # hold the clock still while the two are compared
+    page.wait_for_timeout(1000)
+    cell = page.locator(f'#asset-table tbody tr[data-symbol="{held.symbol}"] td').last
+    server = page.evaluate(SERVER_TICKS)[held.symbol]
+    assert server >= 20  # far more than the dozen prices the page received
+    assert seconds(cell.inner_text()) == server

@@ -101,7 +101,12 @@ export function when(ms, now) {
 /** A countdown: "1d 2h", "3h 4m", "5m 06s", "42s", or "expired". */
 export function countdown(seconds) {
   if (!(seconds > 0)) return "expired";
-  const s = Math.ceil(seconds);
+  return duration(seconds);
+}
+
+/** A length of time: "1d 2h", "3h 4m", "5m 06s", "42s"; "0s" for nothing. */
+export function duration(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
   if (s >= 86400) return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
   if (s >= 3600) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;

@@ -155,6 +155,12 @@ export function stats(asset) {
   return { mu, sigma, n: asset.seen };
 }
 
+/** The asset's age in seconds: the server's tick count for it (one tick a second since birth),
+ *  not the prices this browser happened to see. */
+export function ageSeconds(asset) {
+  return asset.tick;
+}
+
 export function changePct(asset) {
   const initial = Number(asset.initial);
   return initial > 0 ? (Number(asset.price) / initial - 1) * 100 : 0;

@@ -1,7 +1,7 @@
-// The desktop's asset table: price (flashing as it moves), change since listing, expiry, ticks seen.
+// The desktop's asset table: price (flashing as it moves), change since listing, expiry, age.
 import { h, $, setText, setTone, assetColor, flash } from "../dom.js";
 import * as fmt from "../format.js";
-import { state, sortedAssets, secondsLeft, changePct } from "../state.js";
+import { state, sortedAssets, secondsLeft, changePct, ageSeconds } from "../state.js";
 
 /** onPick(symbol) runs when a symbol is pressed. */
 export function assetTable(panel, { onPick }) {
@@ -15,12 +15,12 @@ export function assetTable(panel, { onPick }) {
     const price = h("td", { class: "num mono price" });
     const change = h("td", { class: "num mono" });
     const expiry = h("td", { class: "num mono" });
-    const ticks = h("td", { class: "num mono muted" });
-    const tr = h("tr", { class: "pickable", dataset: { symbol: asset.symbol } }, h("th", { scope: "row" }, pick), price, change, expiry, ticks);
+    const age = h("td", { class: "num mono muted" });
+    const tr = h("tr", { class: "pickable", dataset: { symbol: asset.symbol } }, h("th", { scope: "row" }, pick), price, change, expiry, age);
     // the whole row is the target; the symbol's button stays the keyboard's way in
     tr.addEventListener("click", (e) => { if (!e.target.closest("button")) onPick(asset.symbol); });
     assetColor(tr, asset.color);
-    return { tr, price, change, expiry, ticks, last: null };
+    return { tr, price, change, expiry, age, last: null };
   }
 
   function update(asset) {
@@ -35,7 +35,7 @@ export function assetTable(panel, { onPick }) {
     setText(row.change, `${fmt.arrow(fmt.pctSign(ch))} ${fmt.pct(ch)}`);
     setTone(row.change, fmt.pctSign(ch));
     row.change.setAttribute("aria-label", `${ch >= 0 ? "up" : "down"} ${Math.abs(ch).toFixed(2)} percent since listing`);
-    setText(row.ticks, String(asset.seen));
+    setText(row.age, fmt.duration(ageSeconds(asset)));
     renderCountdown(row.expiry, asset);
   }
 

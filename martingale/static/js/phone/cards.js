@@ -1,7 +1,7 @@
 // The phone's asset cards, one screen each, snapped as they scroll; the one in view is "current".
 import { h, $, setText, setTone, assetColor } from "../dom.js";
 import * as fmt from "../format.js";
-import { state, sortedAssets, secondsLeft, changePct, liveAccount, holding, stats } from "../state.js";
+import { state, sortedAssets, secondsLeft, changePct, liveAccount, holding, stats, ageSeconds } from "../state.js";
 import { lineChart, series, avgCostSeries } from "../charts.js";
 
 /** onCurrent() runs when another card becomes the current one; onGone(symbol, next) when the
@@ -42,7 +42,7 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
     setText(c.change, `${fmt.arrow(fmt.pctSign(ch))} ${fmt.pct(ch)}`);
     setTone(c.change, fmt.pctSign(ch));
     const s = stats(asset);
-    setText(c.stats, `μ ${fmt.pct(s.mu, 2)} · σ ${Number.isFinite(s.sigma) ? s.sigma.toFixed(2) + "%" : "—"} · n ${s.n}`);
+    setText(c.stats, `μ ${fmt.pct(s.mu, 2)} · σ ${Number.isFinite(s.sigma) ? s.sigma.toFixed(2) + "%" : "—"} · age ${fmt.duration(ageSeconds(asset))}`);
     const held = holding(asset.symbol);
     if (held) {
       const pos = liveAccount().positions.find((x) => x.symbol === asset.symbol);
