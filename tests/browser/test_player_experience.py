@@ -253,3 +253,44 @@ def test_an_assets_age_is_the_servers_not_the_prices_this_browser_saw(
     server = page.evaluate(SERVER_TICKS)[held.symbol]
     assert server >= 20  # far more than the dozen prices the page received
     assert seconds(cell.inner_text()) == server
+
+
+ROW_SYMBOLS = (
+    "() => [...document.querySelectorAll('#asset-table tbody tr')].map((r) => r.dataset.symbol)"
+)
+ROW_EXPIRIES = """() => [...document.querySelectorAll('#asset-table tbody tr')]
+  .map((r) => r.querySelectorAll('td')[2].textContent)"""
+
+
+def test_the_player_sorts_the_board_and_rows_hold_still_under_the_pointer(
+    market, open_page
+) -> None:
+    """Issue 11 item 10: a new asset was inserted alphabetically and shifted the row under the
+    pointer; there was no way to sort by change, expiry or holding."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "sorter")
+
+    # alphabetical: the pointer rests on the rows while assets expire and new ones are born
+    page.locator("#asset-table tbody tr").first.hover()
+    before = page.evaluate(ROW_SYMBOLS)
+    market.fast_forward(10)
+    page.wait_for_function(
+        "(before) => [...document.querySelectorAll('#asset-table tbody tr')]"
+        ".some((r) => !before.includes(r.dataset.symbol))",
+        arg=before,
+    )
+    market.fast_forward(0)
+    during = page.evaluate(ROW_SYMBOLS)
+    stayed = [s for s in during if s in before]
+    assert stayed == [s for s in before if s in during]  # the old rows kept their order
+    new = [s for s in during if s not in before]
+    assert during[-len(new) :] == new  # newcomers wait at the bottom
+
+    page.mouse.move(5, 5)  # the pointer leaves: the rows take the chosen order
+    expect(page.locator("#asset-table tbody tr")).to_have_count(len(during))
+    assert page.evaluate(ROW_SYMBOLS) == sorted(during)
+    page.select_option("#asset-sort", "expiry")
+    left = [seconds(t) if t != "expired" else 0 for t in page.evaluate(ROW_EXPIRIES)]
+    assert left == sorted(left), left
+    page.reload()
+    expect(page.locator("#asset-sort")).to_have_value("expiry")  # remembered
