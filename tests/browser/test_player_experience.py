@@ -294,3 +294,35 @@ def test_the_player_sorts_the_board_and_rows_hold_still_under_the_pointer(
     assert left == sorted(left), left
     page.reload()
     expect(page.locator("#asset-sort")).to_have_value("expiry")  # remembered
+
+
+def test_a_held_asset_warns_at_two_minutes_then_counts_down_the_last(
+    game, market, open_page
+) -> None:
+    """Issue 11 item 20: the expiring-holding warnings had no test."""
+    held = new_asset(game, lifetime_s="200")
+    page = open_page(DESKTOP)
+    register(page, market.url, "warned_holder")
+    page.select_option("#trade-symbol", held.symbol)
+    page.fill("#trade-qty", "1")
+    page.click('#trade-form button[data-side="buy"]')
+    expect(page.locator(f'#holdings-table tbody tr[data-symbol="{held.symbol}"]')).to_have_count(1)
+    warning = page.locator("#toasts .toast-warning", has_text=f"{held.symbol} expires")
+    expect(warning).to_have_count(0)  # more than two minutes left
+
+    market.fast_forward(4)
+    expect(warning).to_contain_text(f"{held.symbol} expires soon", timeout=30_000)
+    expect(warning).to_contain_text("Holding 1 unit(s). Sell now or it settles at expiry.")
+    expect(warning).to_contain_text(f"{held.symbol} expires in 0:", timeout=30_000)  # last minute
+    expect(warning).to_contain_text("It settles to cash at the last price.")
+    market.fast_forward(1)
+    warning.locator(".toast-close").click()
+    expect(warning).to_have_count(0)
+    page.wait_for_timeout(1500)  # dismissed: it stays quiet (a minute's snooze), it does not return
+    expect(warning).to_have_count(0)
+
+    market.fast_forward(10)
+    expect(page.locator("#toasts .toast", has_text="1 position settled")).to_be_visible(
+        timeout=30_000
+    )
+    expect(warning).to_have_count(0)
