@@ -326,3 +326,32 @@ def test_a_held_asset_warns_at_two_minutes_then_counts_down_the_last(
         timeout=30_000
     )
     expect(warning).to_have_count(0)
+
+
+CHART_TAGS = """() => [...document.querySelectorAll('#price-charts .price-chart')]
+  .map((c) => [...c.querySelectorAll('.tags li span')].map((s) => s.textContent))"""
+
+
+def test_the_charts_start_on_what_matters_and_remember_their_number(
+    game, market, open_page
+) -> None:
+    """Issue 11 item 18: every chart defaulted to the alphabetically first symbols, and the
+    number of charts reset on every visit."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "chart_keeper")
+    last = page.evaluate(ROW_SYMBOLS)[-1]  # alphabetically last: never a default before
+    page.select_option("#trade-symbol", last)
+    page.fill("#trade-qty", "1")
+    page.click('#trade-form button[data-side="buy"]')
+    expect(page.locator(f'#holdings-table tbody tr[data-symbol="{last}"]')).to_have_count(1)
+    page.select_option("#chart-count", "3")
+    page.reload()
+    page.wait_for_selector('#app[data-state="ready"]', state="attached")
+    expect(page.locator("#chart-count")).to_have_value("3")
+    expect(page.locator("#price-charts .price-chart")).to_have_count(3)
+    tags = page.evaluate(CHART_TAGS)
+    assert tags[0] == [last], tags  # the holding comes first
+    shown = [t[0] for t in tags]
+    assert len(set(shown)) == 3, tags  # three charts, three different symbols
+    picker = page.locator("#pc-0-sym")
+    assert picker.input_value() != last  # Add offers a symbol not on that chart yet
