@@ -6,9 +6,11 @@ import pytest
 from playwright.sync_api import expect
 
 from martingale import maintenance
+from martingale.models import Asset
+from martingale.transaction_utils import read
 
 from ..helpers import new_asset
-from .helpers import DESKTOP, PASSWORD, PHONE, register, screenshot
+from .helpers import DESKTOP, PASSWORD, PHONE, register, screenshot, wait_until
 
 FORMAT = "async (calls) => { const f = await import('/static/js/format.js'); return calls.map(([fn, ...args]) => f[fn](...args)); }"
 
@@ -355,3 +357,42 @@ def test_the_charts_start_on_what_matters_and_remember_their_number(
     assert len(set(shown)) == 3, tags  # three charts, three different symbols
     picker = page.locator("#pc-0-sym")
     assert picker.input_value() != last  # Add offers a symbol not on that chart yet
+
+
+def test_back_online_the_page_catches_up_on_everything_and_says_what_settled(
+    game, market, open_page
+) -> None:
+    """Issue 11 item 19: after a reconnect only assets, portfolio and prices were fetched again;
+    own trades, settlements, tape and leaderboard stayed stale, and a settlement that happened
+    while offline was never shown."""
+    doomed = new_asset(game, lifetime_s="120")
+    page = open_page(DESKTOP)
+    register(page, market.url, "away_player")
+    page.select_option("#trade-symbol", doomed.symbol)
+    page.fill("#trade-qty", "2")
+    page.click('#trade-form button[data-side="buy"]')
+    holding = page.locator(f'#holdings-table tbody tr[data-symbol="{doomed.symbol}"]')
+    expect(holding).to_have_count(1)
+
+    page.context.set_offline(True)
+    expect(page.locator('.desk [data-role="conn"]')).not_to_have_text("Live", timeout=15_000)
+    market.fast_forward(20)  # the asset expires and settles while the page hears nothing
+    wait_until_settled(game, doomed.id)
+    market.fast_forward(1)
+    page.context.set_offline(False)
+
+    away = page.locator("#toasts .toast", has_text="While you were away")
+    expect(away).to_be_visible(timeout=30_000)
+    expect(away).to_contain_text(f"{doomed.symbol}: 2 bought at $")
+    expect(holding).to_have_count(0)
+    expect(page.locator("#own-table tbody tr").first).to_contain_text("Settled")
+    expect(page.locator('.desk [data-role="conn"]')).to_have_text("Live", timeout=15_000)
+    page.context.set_offline(False)
+    open_page.errors[:] = [e for e in open_page.errors if "ERR_INTERNET_DISCONNECTED" not in e]
+
+
+def wait_until_settled(game, asset_id: int) -> None:
+    def settled() -> bool:
+        return read(game.database, lambda s: s.get(Asset, asset_id).settled_at is not None)
+
+    wait_until(settled, timeout=30)

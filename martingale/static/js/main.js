@@ -9,6 +9,7 @@ import * as toasts from "./toasts.js";
 import { describeSettlement } from "./settlements.js";
 import * as alerts from "./alerts.js";
 import * as fmt from "./format.js";
+import { atoms, USD } from "./decimal.js";
 import { mountLayouts } from "./layout.js";
 import { watchNetwork } from "./network.js";
 import { followSections } from "./sections.js";
@@ -19,10 +20,17 @@ const MAX_PERFORMANCE_POINTS = 600;
 let app;
 let ready = false;
 
+const HISTORY_PAGE = 300;
+
+/** An asset's prices: the latest page, or what follows sinceTick. A gap longer than one page
+ *  (and than a chart keeps) is not bridged page by page: the latest page replaces the cache, so
+ *  no hole stays behind and no straight line is drawn across one. */
 async function loadHistory(asset, sinceTick) {
-  const query = sinceTick === undefined ? "limit=300" : `since_tick=${sinceTick}&limit=300`;
+  const follow = sinceTick !== undefined && asset.tick - sinceTick <= HISTORY_PAGE;
+  const query = follow ? `since_tick=${sinceTick}&limit=${HISTORY_PAGE}` : `limit=${HISTORY_PAGE}`;
   try {
     const body = await api.get(`/assets/${asset.id}/history?${query}`);
+    if (sinceTick !== undefined && !follow) asset.history = [];
     mergeHistory(asset, body.points);
   } catch (err) {
     console.warn(`history of ${asset.symbol}`, err);
@@ -97,21 +105,43 @@ function onPrices(msg) {
   if (unknown) emit("gap", "unknown asset");
 }
 
+/** Settlements that happened while the page was not listening: the player is told, once. */
+function tellWhatSettledMeanwhile(items) {
+  if (!items.length) return;
+  const value = items.reduce((sum, i) => sum + atoms(i.value, USD), 0n);
+  const about = describeSettlement({ count: items.length, value, items });
+  toasts.toast({ ...about, title: `While you were away: ${about.title}`, timeout: 0 });
+}
+
 let filling = null;
 async function fillGap(reason) {
   if (!ready) return;
   // ask for exactly what follows the last tick held without a hole
   const since = new Map([...state.assets.values()].map((a) => [a.symbol, a.filledTo >= 0 ? a.filledTo : undefined]));
+  const known = new Set(state.trades.map((r) => r.key));
   try {
-    const [assets, portfolio] = await Promise.all([api.get("/assets"), api.get("/portfolio")]);
+    // everything a push would have brought while the socket was away, not only prices
+    const [assets, portfolio, trades, settlements, perf, leaders, tape] = await Promise.all([
+      api.get("/assets"), api.get("/portfolio"), api.get("/trades?limit=100"), api.get("/settlements?limit=50"),
+      api.get("/performance/history?points=300"), api.get("/leaderboard?limit=25"), api.get("/tape?limit=100"),
+    ]);
     const live = new Set(assets.assets.map((q) => q.symbol));
     for (const symbol of [...state.assets.keys()]) if (!live.has(symbol)) { removeAsset(symbol); alerts.forget(symbol); }
     for (const q of assets.assets) addAsset(q);
     await Promise.all([...state.assets.values()].map((a) => loadHistory(a, since.get(a.symbol))));
     setPortfolio(portfolio);
+    addOwn([...trades.trades.map(fromTrade), ...settlements.settlements.map(fromSettlement)]);
+    state.performance = perf.points.map((p) => ({ x: Date.parse(p.t), y: Number(p.value) }));
+    setLeaders(leaders);
+    state.tape = tape.tape;
     emit("assets");
     emit("portfolio");
+    emit("own");
+    emit("tape");
+    emit("leaders");
+    emit("performance");
     emit("tick");
+    tellWhatSettledMeanwhile(settlements.settlements.filter((s) => !known.has(fromSettlement(s).key)));
   } catch (err) {
     console.warn(`gap fill after ${reason}`, err);
   }
