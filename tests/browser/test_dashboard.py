@@ -222,6 +222,10 @@ def test_phone_cards_sheet_overview_and_settle(game, market, open_page) -> None:
     gone = toast(page, f"{doomed.symbol} expired")
     expect(gone).to_be_visible()
     expect(gone).to_contain_text("Now showing ")
+    # and the card Buy names is the one on screen (it named the alphabetically first asset while
+    # the card that slid into place showed another)
+    shown = page.locator('[data-m-action="buy"]').inner_text().removeprefix("Buy ").strip()
+    expect(page.locator(f'.m-card[data-symbol="{shown}"]')).to_be_in_viewport(ratio=0.6)
 
     page.get_by_role("tab", name="History").tap()
     expect(page.locator("#m-history-table tbody tr").first).to_contain_text("Settled")

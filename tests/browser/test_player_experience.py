@@ -396,3 +396,56 @@ def wait_until_settled(game, asset_id: int) -> None:
         return read(game.database, lambda s: s.get(Asset, asset_id).settled_at is not None)
 
     wait_until(settled, timeout=30)
+
+
+OVERLAPS = """([toast, others]) => {
+  const t = document.querySelector(toast).getBoundingClientRect();
+  return others.filter((sel) => [...document.querySelectorAll(sel)].some((el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && el.checkVisibility() &&
+      r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom;
+  }));
+}"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "covered"),
+    [
+        (DESKTOP, ['.desk [data-role="status"]', ".desk .stat", "#trade-form"]),
+        (PHONE, [".m-top", ".m-card .m-sym", ".m-card .m-price", ".m-actions", ".m-tabs"]),
+    ],
+    ids=["desktop", "phone"],
+)
+def test_notifications_cover_nothing_and_are_kept_to_read_back(
+    game, market, open_page, kind, covered
+) -> None:
+    """Issue 11 item 8: toasts covered the live indicator, the stat cards and the phone card's
+    symbol and price; a "New asset" toast came every few seconds; nothing could be read back."""
+    page = open_page(kind)
+    register(page, market.url, f"toast_reader_{len(covered)}")
+    market.fast_forward(10)  # assets expire and new ones are born every few ticks
+    page.wait_for_timeout(3000)
+    market.fast_forward(1)
+    expect(page.locator("#toasts .toast", has_text="New asset")).to_have_count(0)
+    if kind is PHONE:
+        page.locator('[data-m-action="buy"]').tap()
+        page.fill("#m-sheet-qty", "1")
+        page.locator('#m-sheet [data-sheet-action="confirm"]').tap()
+    else:
+        page.fill("#trade-qty", "1")
+        page.click('#trade-form button[data-side="buy"]')
+    bought = page.locator("#toasts .toast", has_text="Bought 1 ")
+    expect(bought).to_be_visible()
+    shot = screenshot(
+        page, f"toast-{'phone' if kind is PHONE else 'desktop'}.png", clear_toasts=False
+    )
+    assert page.evaluate(OVERLAPS, ["#toasts", covered]) == [], shot
+
+    opener = page.locator('[data-role="notif-open"]:visible')
+    expect(opener.locator('[data-role="notif-count"]')).not_to_have_text("")
+    opener.click()
+    listing = page.locator("#notif-dialog .notif-list")
+    expect(listing).to_contain_text("Bought 1 ")
+    expect(listing).to_contain_text("New asset")
+    page.locator('#notif-dialog button[value="close"]').click()
+    expect(opener.locator('[data-role="notif-count"]')).to_be_hidden()

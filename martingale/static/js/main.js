@@ -7,6 +7,7 @@ import {
 } from "./state.js";
 import * as toasts from "./toasts.js";
 import { describeSettlement } from "./settlements.js";
+import * as notifications from "./notifications.js";
 import * as alerts from "./alerts.js";
 import * as fmt from "./format.js";
 import { atoms, USD } from "./decimal.js";
@@ -50,6 +51,7 @@ async function boot() {
   app = document.getElementById("app");
   state.displayName = app.dataset.displayName || "";
   toasts.init();
+  notifications.init();
   watchNetwork();
   wirePushes();
 
@@ -155,7 +157,8 @@ function wirePushes() {
     const asset = addAsset(q);
     if (!asset.history.length) { asset.history.push({ x: asset.bornAt, y: Number(q.price) }); asset.seen = 1; }
     emit("assets");
-    toasts.toast({ id: "asset-born", kind: "info", title: "New asset", message: `${q.symbol} listed at ${fmt.price(q.price)}, expires in ${fmt.countdown(q.seconds_to_expiry)}.` });
+    // a new asset every few seconds would cover the page: it goes to the history only
+    toasts.note({ kind: "info", title: "New asset", message: `${q.symbol} listed at ${fmt.price(q.price)}, expires in ${fmt.countdown(q.seconds_to_expiry)}.` });
   });
   on("push:asset_expired", (msg) => {
     if (!ready) return;

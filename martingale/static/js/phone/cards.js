@@ -116,6 +116,7 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
     scrollTo,
     /** Cards equal to the live assets, in alphabetical order; the current one stays if live. */
     render() {
+      const before = [...box.children].map((el) => el.dataset.symbol); // on screen, top to bottom
       for (const [symbol, c] of cards) {
         if (!state.assets.has(symbol)) { observer.unobserve(c.el); c.chart?.destroy(); c.el.remove(); cards.delete(symbol); }
       }
@@ -125,8 +126,14 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
         update(asset);
       }
       if (!current || !state.assets.has(current)) {
+        // the card that slid into the gone card's place is the one on screen: it is current,
+        // and the scroll is set on it, so Buy never names a card the player cannot see
         const gone = current;
-        current = sortedAssets()[0]?.symbol ?? null;
+        const list = sortedAssets().map((a) => a.symbol);
+        current = gone
+          ? (before.slice(before.indexOf(gone) + 1).find((s) => state.assets.has(s)) ?? list[list.length - 1] ?? null)
+          : (list[0] ?? null);
+        if (gone && current) scrollTo(current, false);
         if (gone) onGone(gone, current);
       }
       onCurrent();
