@@ -261,7 +261,7 @@ ROW_SYMBOLS = (
     "() => [...document.querySelectorAll('#asset-table tbody tr')].map((r) => r.dataset.symbol)"
 )
 ROW_EXPIRIES = """() => [...document.querySelectorAll('#asset-table tbody tr')]
-  .map((r) => r.querySelectorAll('td')[2].textContent)"""
+  .map((r) => r.querySelectorAll('td')[3].textContent)"""
 
 
 def test_the_player_sorts_the_board_and_rows_hold_still_under_the_pointer(
@@ -449,3 +449,34 @@ def test_notifications_cover_nothing_and_are_kept_to_read_back(
     expect(listing).to_contain_text("New asset")
     page.locator('#notif-dialog button[value="close"]').click()
     expect(opener.locator('[data-role="notif-count"]')).to_be_hidden()
+
+
+def test_drift_and_volatility_in_plain_words_on_the_board_and_the_card(
+    game, market, open_page
+) -> None:
+    """Issue 11: "tends to fall about 6% a minute", "swings about 5% a second", from the drift
+    and volatility the API already gives (per second)."""
+    page = open_page(DESKTOP)
+    page.goto(f"{market.url}/login")
+    said = formatted(
+        page,
+        ("character", "-0.001", "0.05"),
+        ("character", "0.0005", "0.004"),
+        ("character", "0", "0.02"),
+    )
+    assert [s["sentence"] for s in said] == [
+        "Tends to fall about 5.8% a minute and swings about 5% a second.",
+        "Tends to rise about 3% a minute and swings about 0.4% a second.",
+        "Has no clear trend and swings about 2% a second.",
+    ]
+    faller = new_asset(game, drift="-0.001", volatility="0.05", lifetime_s="900")
+    register(page, market.url, "plain_reader")
+    row = page.locator(f'#asset-table tbody tr[data-symbol="{faller.symbol}"]')
+    expect(row.locator(".tendency")).to_have_text("falls 5.8%/min, swings 5%/s")
+    page.select_option("#trade-symbol", faller.symbol)
+    expect(page.locator('[data-trade="character"]')).to_have_text(said[0]["sentence"])
+    phone = open_page(PHONE)
+    register(phone, market.url, "plain_thumb")
+    phone.fill("#m-search", faller.symbol)
+    card = phone.locator(f'.m-card[data-symbol="{faller.symbol}"]')
+    expect(card.locator(".m-character")).to_have_text(said[0]["sentence"])

@@ -127,3 +127,25 @@ export function urgency(seconds) {
   if (seconds < 900) return "t-near";
   return "t-far";
 }
+
+function about(pct) {
+  const a = Math.abs(pct);
+  return a >= 10 ? a.toFixed(0) : a >= 1 ? a.toFixed(1).replace(/\.0$/, "") : a.toFixed(1);
+}
+
+/** An asset's drift and volatility (per second, as the API gives them) in a player's words:
+ *  {trend, swing, sentence, short}. The expected move over a minute is exp(60·drift) − 1. */
+export function character(drift, volatility) {
+  const minute = (Math.exp(60 * Number(drift)) - 1) * 100;
+  const second = Number(volatility) * 100;
+  const flat = !Number.isFinite(minute) || Math.abs(minute) < 0.5;
+  const way = minute > 0 ? "rise" : "fall";
+  const trend = flat ? "has no clear trend" : `tends to ${way} about ${about(minute)}% a minute`;
+  const swing = `swings about ${about(second)}% a second`;
+  return {
+    trend,
+    swing,
+    sentence: `${trend.charAt(0).toUpperCase()}${trend.slice(1)} and ${swing}.`,
+    short: `${flat ? "flat" : `${way}s ${about(minute)}%/min`}, swings ${about(second)}%/s`,
+  };
+}

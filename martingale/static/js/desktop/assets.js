@@ -14,9 +14,11 @@ export function assetTable(panel, { onPick }) {
       onclick: () => onPick(asset.symbol) }), asset.color);
     const price = h("td", { class: "num mono price" });
     const change = h("td", { class: "num mono" });
+    const said = fmt.character(asset.drift, asset.volatility);
+    const tendency = h("td", { class: "muted tendency", text: said.short, title: said.sentence });
     const expiry = h("td", { class: "num mono" });
     const age = h("td", { class: "num mono muted" });
-    const tr = h("tr", { class: "pickable", dataset: { symbol: asset.symbol } }, h("th", { scope: "row" }, pick), price, change, expiry, age);
+    const tr = h("tr", { class: "pickable", dataset: { symbol: asset.symbol } }, h("th", { scope: "row" }, pick), price, change, tendency, expiry, age);
     // the whole row is the target; the symbol's button stays the keyboard's way in
     tr.addEventListener("click", (e) => { if (!e.target.closest("button")) onPick(asset.symbol); });
     assetColor(tr, asset.color);

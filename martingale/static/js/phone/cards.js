@@ -20,11 +20,13 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
       change: h("p", { class: "m-change mono" }),
       expiry: h("p", { class: "m-expiry mono" }),
       position: h("p", { class: "m-position mono" }),
+      character: h("p", { class: "m-character", text: fmt.character(asset.drift, asset.volatility).sentence }),
       canvas: h("canvas", { role: "img", "aria-label": `${asset.symbol} price chart` }),
     };
     const el = h("article", { class: "m-card", "aria-label": asset.symbol, dataset: { symbol: asset.symbol } },
       h("header", { class: "m-card-head" }, p.sym, p.stats),
       h("div", { class: "m-quote" }, p.price, h("div", { class: "m-sub" }, p.change, p.expiry)),
+      p.character,
       p.position,
       h("div", { class: "chart-box m-chart" }, p.canvas));
     assetColor(el, asset.color);
