@@ -480,3 +480,34 @@ def test_drift_and_volatility_in_plain_words_on_the_board_and_the_card(
     phone.fill("#m-search", faller.symbol)
     card = phone.locator(f'.m-card[data-symbol="{faller.symbol}"]')
     expect(card.locator(".m-character")).to_have_text(said[0]["sentence"])
+
+
+def test_the_keyboard_trades_b_s_arrows_and_escape(market, open_page) -> None:
+    """Issue 11: B/S open a buy or sell of the selected asset, arrows move through the assets,
+    Escape leaves the field."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "key_trader")
+    order = page.evaluate(ROW_SYMBOLS)
+    page.locator("#asset-table tbody tr").first.locator("td").first.click()
+    expect(page.locator("#trade-symbol")).to_have_value(order[0])
+    expect(page.locator("#trade-qty")).to_be_focused()  # ready to type a quantity
+    page.keyboard.press("Escape")  # out of the field: the keys are the board's again
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#trade-symbol")).to_have_value(order[2])
+    expect(page.locator("#asset-table tbody tr.selected")).to_have_attribute(
+        "data-symbol", order[2]
+    )
+    page.keyboard.press("b")
+    expect(page.locator("#trade-qty")).to_be_focused()
+    expect(page.locator('#trade-form input[name="side"][value="buy"]')).to_be_checked()
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(page.locator(f'#holdings-table tbody tr[data-symbol="{order[2]}"]')).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.locator("#trade-qty")).not_to_be_focused()
+    page.keyboard.press("s")
+    expect(page.locator('#trade-form input[name="side"][value="sell"]')).to_be_checked()
+    expect(page.locator("#trade-qty")).to_have_value("1")
+    page.keyboard.press("Enter")
+    expect(page.locator(f'#holdings-table tbody tr[data-symbol="{order[2]}"]')).to_have_count(0)

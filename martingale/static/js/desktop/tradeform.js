@@ -98,7 +98,7 @@ export function tradeForm(form) {
       symbol.value = s;
       if (withSide) setSide(withSide);
       if (withSide === "sell") quantity.value = holding(s) ? fmt.plainQty(holding(s).quantity) : "";
-      refresh();
+      symbol.dispatchEvent(new Event("change")); // refreshes, and the board marks the row
       quantity.focus();
     },
   };
