@@ -137,6 +137,9 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
           : (list[0] ?? null);
         if (gone && current) scrollTo(current, false);
         if (gone) onGone(gone, current);
+      } else if (!landing && before.length && before.join() !== [...box.children].map((el) => el.dataset.symbol).join()) {
+        // a card born or gone above the one on screen shifted it: hold the player's card in view
+        scrollTo(current, false);
       }
       onCurrent();
     },
