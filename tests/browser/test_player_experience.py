@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -511,3 +513,21 @@ def test_the_keyboard_trades_b_s_arrows_and_escape(market, open_page) -> None:
     expect(page.locator("#trade-qty")).to_have_value("1")
     page.keyboard.press("Enter")
     expect(page.locator(f'#holdings-table tbody tr[data-symbol="{order[2]}"]')).to_have_count(0)
+
+
+def test_my_rank_and_return_are_always_shown_even_outside_the_top(
+    app, game, market, open_page
+) -> None:
+    """Issue 11: "your rank and % return always visible, even outside the top N"."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "ranked_reader")
+    mine = page.locator('#lead-h ~ [data-role="my-rank"]')
+    expect(mine).to_have_text(
+        re.compile(r"^You: (#[\d,]+ of [\d,]+|not ranked yet) · [+\u2212]?\d+\.\d+%$")
+    )
+    page.fill("#trade-qty", "1")
+    page.click('#trade-form button[data-side="buy"]')
+    phone = open_page(PHONE)
+    register(phone, market.url, "ranked_thumb")
+    phone.get_by_role("tab", name="Leaders").tap()
+    expect(phone.locator('#m-tab-leaders [data-role="my-rank"]')).to_contain_text("You: ")

@@ -45,6 +45,10 @@ function setLeaders(body) {
   if (seq < state.leadersSeq) return false; // an older pass than the one shown
   state.leadersSeq = seq;
   state.leaders = body.leaderboard;
+  if (body.players !== undefined) state.players = body.players;
+  if (body.me !== undefined) state.me = body.me; // only the REST reply knows who asks
+  const mine = body.leaderboard.find((r) => r.display_name === state.displayName);
+  if (mine) state.me = mine;
   return true;
 }
 

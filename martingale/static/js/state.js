@@ -14,6 +14,8 @@ export const state = {
   tape: [], // public trades, newest first
   leaders: [], // the last ranking pass's top rows (GET /leaderboard once, then pushes)
   leadersSeq: 0, // the tick_seq of that pass
+  me: null, // the player's own row of the last pass that returned it (GET /leaderboard), if ranked
+  players: 0, // how many players that pass ranked
   performance: [], // {x: ms, y: value}
   tickSeq: null,
   serverTime: null, // ms of the last tick's server time

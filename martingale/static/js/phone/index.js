@@ -6,7 +6,7 @@ import { state, sortedAssets, liveAccount, holding } from "../state.js";
 import { sellAll } from "../trade.js";
 import * as toasts from "../toasts.js";
 import { confirmSellEverything } from "../confirm.js";
-import { renderLeaders } from "../views/leaders.js";
+import { renderLeaders, renderMyRank } from "../views/leaders.js";
 import { ownTradeRow } from "../views/trades.js";
 import { assetCards } from "./cards.js";
 import { overviewTiles } from "./overview.js";
@@ -77,6 +77,7 @@ function onTick() {
   cards.refresh();
   if (overviewShown()) tiles.refresh();
   if (account.shown()) { account.renderFigures(); account.drawPerformance(); }
+  renderMyRank($("#m-tab-leaders [data-role=\"my-rank\"]", root));
 }
 
 function renderHistory() {
