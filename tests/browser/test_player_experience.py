@@ -531,3 +531,32 @@ def test_my_rank_and_return_are_always_shown_even_outside_the_top(
     register(phone, market.url, "ranked_thumb")
     phone.get_by_role("tab", name="Leaders").tap()
     expect(phone.locator('#m-tab-leaders [data-role="my-rank"]')).to_contain_text("You: ")
+
+
+@pytest.mark.parametrize("kind", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_first_visit_gets_a_three_step_introduction(market, open_page, kind) -> None:
+    """Issue 11: pick an asset, buy, watch it expire and settle; skippable, shown once, reopened
+    from "How to play"; the jargon explained."""
+    page = open_page(kind, first_visit=True)
+    register(page, market.url, f"newcomer_{kind['viewport']['width']}")
+    intro = page.locator("#intro-dialog")
+    expect(intro).to_be_visible()
+    expect(intro.get_by_role("heading")).to_have_text("Pick an asset")
+    intro.get_by_role("button", name="Next").click()
+    expect(intro.locator('[data-role="intro-step"]')).to_have_text("Step 2 of 3")
+    intro.get_by_role("button", name="Next").click()
+    expect(intro.locator("section:not([hidden]) h2")).to_have_text("Watch it expire and settle")
+    expect(intro.locator(".glossary")).to_contain_text("VWAP")
+    name = "phone" if kind is PHONE else "desktop"
+    screenshot(page, f"intro-{name}.png", clear_toasts=False)
+    intro.get_by_role("button", name="Start playing").click()
+    expect(intro).to_be_hidden()
+    page.reload()
+    page.wait_for_selector('#app[data-state="ready"]', state="attached")
+    expect(intro).to_be_hidden()  # once per browser
+    if kind is PHONE:
+        page.get_by_role("tab", name="Account").tap()
+    page.locator('[data-role="intro-open"]:visible').click()
+    expect(intro).to_be_visible()
+    intro.get_by_role("button", name="Skip").click()
+    expect(intro).to_be_hidden()

@@ -9,6 +9,7 @@ import * as toasts from "./toasts.js";
 import { describeSettlement } from "./settlements.js";
 import * as notifications from "./notifications.js";
 import * as keys from "./keys.js";
+import * as intro from "./intro.js";
 import * as alerts from "./alerts.js";
 import * as fmt from "./format.js";
 import { atoms, USD } from "./decimal.js";
@@ -82,6 +83,7 @@ async function boot() {
   followSections(app);
   alerts.init();
   keys.init();
+  intro.init();
   app.dataset.state = "ready";
   // the leaderboard is pushed after each ranking pass: the page never asks for it again
   socket.connect().on("leaderboard", (body) => { if (setLeaders(body)) emit("leaders"); });
