@@ -41,6 +41,13 @@ def test_the_login_page_offers_the_configured_initial_cash(database_url):
     assert "get $2,500.50 of play money" in page and "100,000" not in page
 
 
+def test_the_login_page_says_what_the_game_is(client, game):
+    """Issue 11: a visitor learns what Martingale is before being asked for a password."""
+    page = client.get("/login").get_data(as_text=True)
+    assert "trading game with play money" in page
+    assert "expire within minutes" in page and "leaderboard" in page
+
+
 def test_registering_signs_in_with_a_lasting_httponly_cookie(client, game):
     r = register(client)
     assert r.status_code == 302 and r.headers["Location"].endswith("/")
