@@ -560,3 +560,19 @@ def test_a_first_visit_gets_a_three_step_introduction(market, open_page, kind) -
     expect(intro).to_be_visible()
     intro.get_by_role("button", name="Skip").click()
     expect(intro).to_be_hidden()
+
+
+def test_settlements_are_public_notices_on_the_tape(market, open_page) -> None:
+    """Issue 11 (parity with the original game): "QKZ expired and settled at $0.42" for everyone,
+    and settlements on the public tape beside trades."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "tape_watcher")
+    market.fast_forward(10)
+    line = page.locator("#tape-table tbody tr.market-line").first
+    expect(line).to_contain_text("Settled", timeout=30_000)
+    expect(line).to_contain_text("Market")
+    market.fast_forward(1)
+    page.locator('[data-role="notif-open"]:visible').click()
+    expect(page.locator("#notif-dialog .notif-list")).to_contain_text(
+        re.compile(r"[A-Z]{3} expired and settled (at \$[\d.,]+|worthless)")
+    )

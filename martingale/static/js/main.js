@@ -180,7 +180,17 @@ function wirePushes() {
     if (state.tape.length > 100) state.tape.length = 100;
     emit("tape");
   });
-  on("push:asset_settled", (msg) => setFinalPrice(msg.symbol, msg.settlement_price));
+  // public: everyone hears that an asset expired and settled, on the tape and in the history
+  on("push:asset_settled", (msg) => {
+    setFinalPrice(msg.symbol, msg.settlement_price);
+    if (!ready) return;
+    const at = new Date(state.serverTime ?? Date.now()).toISOString();
+    state.tape.unshift({ kind: "settled", symbol: msg.symbol, price: msg.settlement_price, executed_at: at });
+    if (state.tape.length > 100) state.tape.length = 100;
+    emit("tape");
+    const how = msg.worthless ? "worthless, below one cent" : `at ${fmt.price(msg.settlement_price)}`;
+    toasts.note({ kind: "info", title: `${msg.symbol} settled`, message: `${msg.symbol} expired and settled ${how}.` });
+  });
   on("push:portfolio", (body) => { setPortfolio(body); emit("portfolio"); });
   on("push:settlement", (msg) => {
     addOwn(msg.items.map(fromSettlement));
