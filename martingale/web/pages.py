@@ -43,3 +43,15 @@ def readyz() -> Any:
 def index() -> Any:
     """The trading dashboard (desktop and phone layouts); live data arrives over Socket.IO."""
     return render_template("index.html")
+
+
+@bp.get("/privacy")
+def privacy() -> Any:
+    """What the game keeps about a player, why, for how long, and how to delete it."""
+    return render_template("legal/privacy.html")
+
+
+@bp.get("/terms")
+def terms() -> Any:
+    """The rules of use: play money, no prizes, no advice, fair play."""
+    return render_template("legal/terms.html")
