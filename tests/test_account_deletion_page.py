@@ -9,8 +9,7 @@ from sqlalchemy import select
 from martingale.models import Player
 from martingale.transaction_utils import read
 
-from .helpers import csrf_from
-from .test_pages import register
+from .helpers import csrf_from, register_by_form
 
 PASSWORD = "Quartz-Lantern-31"
 
@@ -27,7 +26,7 @@ def confirm_page(client):
 
 
 def test_the_account_page_leads_to_a_confirmation_step(client, game):
-    register(client, "deleter")
+    register_by_form(client, "deleter")
     page = client.get("/account").get_data(as_text=True)
     assert "Delete account" in page and 'href="/account/delete"' in page
     page = confirm_page(client)
@@ -36,7 +35,7 @@ def test_the_account_page_leads_to_a_confirmation_step(client, game):
 
 
 def test_deleting_logs_out_with_a_message_and_the_name_cannot_log_in(client, game):
-    register(client, "deleter")
+    register_by_form(client, "deleter")
     page = confirm_page(client)
     r = client.post("/account/delete", data={"csrf_token": csrf_from(page), "password": PASSWORD,
                                              "confirm": "y"})  # fmt: skip
@@ -60,7 +59,7 @@ def test_deleting_logs_out_with_a_message_and_the_name_cannot_log_in(client, gam
     ],
 )
 def test_a_wrong_password_or_no_confirmation_deletes_nothing(client, game, form, status, message):
-    register(client, "deleter")
+    register_by_form(client, "deleter")
     r = client.post("/account/delete", data={"csrf_token": csrf_from(confirm_page(client)), **form})
     assert r.status_code == status and message in r.get_data(as_text=True)
     assert client.get("/account").status_code == 200  # still logged in
@@ -68,7 +67,7 @@ def test_a_wrong_password_or_no_confirmation_deletes_nothing(client, game, form,
 
 
 def test_without_the_csrf_token_nothing_is_deleted(client, game):
-    register(client, "deleter")
+    register_by_form(client, "deleter")
     r = client.post("/account/delete", data={"password": PASSWORD, "confirm": "y"})
     assert r.status_code in (400, 403)
     assert client.get("/account").status_code == 200

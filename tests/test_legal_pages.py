@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from .test_pages import register
+from .helpers import register_by_form
 
 NOTICE = "Play money: no real money, prizes or securities."
 
@@ -42,14 +42,14 @@ def test_register_and_account_link_the_terms_and_the_policy(client, game):
     page = client.get("/register").get_data(as_text=True)
     form = re.search(r"<form.*?</form>", page, re.S)[0]
     assert 'href="/terms"' in form and 'href="/privacy"' in form
-    register(client, "reader")
+    register_by_form(client, "reader")
     page = client.get("/account").get_data(as_text=True)
     main = re.search(r"<main.*?</main>", page, re.S)[0]
     assert 'href="/privacy"' in main and 'href="/terms"' in main
 
 
 def test_the_notice_is_on_every_screen_that_shows_money(client, game):
-    register(client, "reader")
+    register_by_form(client, "reader")
     page = client.get("/").get_data(as_text=True)
     desktop = re.search(r'<div class="desk">.*?<section', page, re.S)[0]  # above the stats
     phone_top = re.search(r'<div class="phone">.*?<div class="m-panel', page, re.S)[0]
