@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -94,6 +95,23 @@ def _count(name: str, raw: str) -> int:
     return int(raw)
 
 
+# an origin as a browser sends it: scheme://host[:port], nothing after (no path, no wildcard)
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?")
+
+
+def _origins(name: str, raw: str) -> tuple[str, ...]:
+    """Origins separated by commas (spaces tolerated), each one checked."""
+    found = []
+    for item in re.split(r"[,\s]+", raw.strip()):
+        if item and not _ORIGIN.fullmatch(item.lower()):
+            raise ConfigError(
+                f"{name}: {item!r} is not an origin (scheme://host[:port], no path or wildcard)"
+            )
+        if item:
+            found.append(item.lower())
+    return tuple(found)
+
+
 def secret_key_problem(key: str) -> str | None:
     """Why ``key`` is too weak to sign production sessions, or None.
 
@@ -172,7 +190,10 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         "PERMANENT_SESSION_LIFETIME": int(
             _decimal("MARTINGALE_SESSION_HOURS", env["MARTINGALE_SESSION_HOURS"]) * 3600
         ),
-        "MARTINGALE_CORS_ORIGINS": env["MARTINGALE_CORS_ORIGINS"].split(),
+        # beside cors.CAPACITOR_ORIGINS, which are always allowed
+        "MARTINGALE_CORS_ORIGINS": _origins(
+            "MARTINGALE_CORS_ORIGINS", env["MARTINGALE_CORS_ORIGINS"]
+        ),
         "MARTINGALE_ASYNC_MODE": env["MARTINGALE_ASYNC_MODE"],
         "MARTINGALE_MESSAGE_QUEUE": env["MARTINGALE_MESSAGE_QUEUE"] or env["REDIS_URL"] or None,
         # one process keeps its counters in memory; several must share them (REDIS_URL)

@@ -55,3 +55,15 @@ def about() -> Any:
         lifetime_min=int(config["MARTINGALE_LIFETIME_MIN_SECONDS"]) // 60,
         lifetime_max=int(config["MARTINGALE_LIFETIME_MAX_SECONDS"]) // 60,
     )
+
+
+@bp.get("/privacy")
+def privacy() -> Any:
+    """What the game keeps about a player, why, for how long, and how to delete it."""
+    return render_template("legal/privacy.html")
+
+
+@bp.get("/terms")
+def terms() -> Any:
+    """The rules of use: play money, no prizes, no advice, fair play."""
+    return render_template("legal/terms.html")
