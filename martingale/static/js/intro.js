@@ -18,9 +18,12 @@ export function init() {
     setText($('[data-role="intro-next"]', dialog), n === STEPS ? "Start playing" : "Next");
   };
   const open = () => { show(1); if (!dialog.open) dialog.showModal(); };
-  $('[data-role="intro-next"]', dialog).addEventListener("click", () => (step < STEPS ? show(step + 1) : dialog.close("done")));
+  // remembered at once (the dialog's close event comes a task later: a reload could beat it)
+  const done = () => { localStorage.setItem(SEEN, "1"); dialog.close("done"); };
+  $('[data-role="intro-next"]', dialog).addEventListener("click", () => (step < STEPS ? show(step + 1) : done()));
   $('[data-role="intro-back"]', dialog).addEventListener("click", () => show(step - 1));
-  dialog.addEventListener("close", () => localStorage.setItem(SEEN, "1"));
+  $('[data-role="intro-skip"]', dialog).addEventListener("click", () => localStorage.setItem(SEEN, "1"));
+  dialog.addEventListener("close", () => localStorage.setItem(SEEN, "1")); // Escape
   for (const b of $$('[data-role="intro-open"]')) b.addEventListener("click", open);
   if (!localStorage.getItem(SEEN)) open();
 }
