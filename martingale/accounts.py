@@ -65,6 +65,18 @@ def unique_names(work: Callable[[], T]) -> T:
         raise
 
 
+def check_username(game: Game, username: object) -> None:
+    """Raise what registering ``username`` would raise about it (InvalidUsername, UsernameTaken),
+    changing nothing: a form says so while its other fields are still wrong."""
+    name = parse_username(username)
+    login = skeleton(name)
+    taken = read(game.database, lambda s: s.scalar(
+        select(Player.id).where((Player.username_key == name.lower()) | (Player.display_skeleton == login)).limit(1)
+    ))  # fmt: skip
+    if taken is not None:
+        raise UsernameTaken(USERNAME_TAKEN)
+
+
 def add_player(
     session: Session, game: Game, name: str, password_hash: str | None, display_name: str | None
 ) -> int:

@@ -75,9 +75,9 @@ def test_registering_signs_in_with_a_lasting_httponly_cookie(client, game):
 @pytest.mark.parametrize(
     ("name", "password", "confirm", "message"),
     [
-        ("al", "Quartz-Lantern-31", None, "between 3 and 20"),
+        ("al", "Quartz-Lantern-31", None, "Use 3 to 20 letters"),
         ("admin", "Quartz-Lantern-31", None, "reserved"),
-        ("alice_2", "short", None, "between 8 and 128"),
+        ("alice_2", "short", None, "Use at least 8 characters"),
         ("alice_3", "Quartz-Lantern-31", "different1", "Passwords differ"),
     ],
 )
@@ -95,6 +95,24 @@ def test_a_taken_username_is_a_field_error_whatever_its_case(client, game, app):
     other = app.test_client()
     r = register(other, "alice")
     assert r.status_code == 422 and "taken" in r.get_data(as_text=True)
+
+
+def test_a_taken_username_is_said_at_once_even_when_the_passwords_fail(client, game, app):
+    """Issue 11 item 16: the username was checked only after the passwords passed, so a player
+    fixed the passwords first and only then learned the name was taken."""
+    register(client, "Alice")
+    other = app.test_client()
+    r = register(other, "alice", password="short", confirm="shorter")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "that username is taken" in page and "Passwords differ." in page
+
+
+def test_a_short_password_gets_words_not_wtforms_defaults(client, game):
+    """Issue 11 item 16: "Field must be between 8 and 128 characters long." beside the hint."""
+    page = register(client, "carol", password="short").get_data(as_text=True)
+    assert "Field must be between" not in page
+    assert "Use at least 8 characters" in page
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, game):

@@ -39,9 +39,13 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
 
 
+USERNAME_LENGTH = "Use 3 to 20 letters, digits or underscores."
+LONG_ENOUGH = "Use at least 8 characters (at most 128)."
+
+
 class RegisterForm(FlaskForm):
     username = StringField(
-        "Username", validators=[DataRequired(), Length(3, 20)],
+        "Username", validators=[DataRequired(), Length(3, 20, USERNAME_LENGTH)],
         description="3 to 20 letters, digits or underscores. Private: only you see it.",
     )  # fmt: skip
     display_name = StringField(
@@ -50,7 +54,7 @@ class RegisterForm(FlaskForm):
         " digits, spaces, _ - or . Leave it empty for a random one; you can change it later.",
     )  # fmt: skip
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(8, 128)],
+        "Password", validators=[DataRequired(), Length(8, 128, LONG_ENOUGH)],
         description="At least 8 characters and hard to guess: a few uncommon words work well.",
     )  # fmt: skip
     password2 = PasswordField(
@@ -71,7 +75,9 @@ _NAME_REFUSALS = (InvalidDisplayName, DisplayNameIsUsername, DisplayNameTaken)
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField("New password", validators=[DataRequired(), Length(8, 128)])
+    new_password = PasswordField(
+        "New password", validators=[DataRequired(), Length(8, 128, LONG_ENOUGH)]
+    )
     confirm_password = PasswordField(
         "Repeat new password",
         validators=[DataRequired(), EqualTo("new_password", "Passwords differ.")],
@@ -119,6 +125,12 @@ def register() -> Any:
             form.password.errors = [exc.message]
         else:
             return _sign_in(result)
+    elif form.is_submitted() and not form.username.errors:
+        # the other fields failed: say now too whether the username can be had
+        try:
+            accounts.check_username(current_game(), form.username.data)
+        except (InvalidUsername, UsernameTaken) as exc:
+            form.username.errors = [*form.username.errors, exc.message]
     return render_template("auth/register.html", form=form), 200 if not form.errors else 422
 
 
