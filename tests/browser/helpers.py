@@ -64,3 +64,14 @@ def wait_until(predicate, timeout: float = 15.0, step: float = 0.1) -> None:
             return
         time.sleep(step)
     raise AssertionError("condition not met in time")
+
+
+def desktop_buy(page, symbol: str, quantity: str) -> None:
+    """Buy through the desktop trade form and wait for the holding's row."""
+    # imported on use, as conftest does: a machine without the browser never imports it
+    from playwright.sync_api import expect
+
+    page.select_option("#trade-symbol", symbol)
+    page.fill("#trade-qty", quantity)
+    page.click('#trade-form button[data-side="buy"]')
+    expect(page.locator(f'#holdings-table tbody tr[data-symbol="{symbol}"]')).to_have_count(1)

@@ -12,7 +12,7 @@ from martingale.models import Asset
 from martingale.transaction_utils import read
 
 from ..helpers import new_asset
-from .helpers import DESKTOP, PASSWORD, PHONE, register, screenshot, wait_until
+from .helpers import DESKTOP, PASSWORD, PHONE, desktop_buy, register, screenshot, wait_until
 
 FORMAT = "async (calls) => { const f = await import('/static/js/format.js'); return calls.map(([fn, ...args]) => f[fn](...args)); }"
 
@@ -307,10 +307,7 @@ def test_a_held_asset_warns_at_two_minutes_then_counts_down_the_last(
     held = new_asset(game, lifetime_s="200")
     page = open_page(DESKTOP)
     register(page, market.url, "warned_holder")
-    page.select_option("#trade-symbol", held.symbol)
-    page.fill("#trade-qty", "1")
-    page.click('#trade-form button[data-side="buy"]')
-    expect(page.locator(f'#holdings-table tbody tr[data-symbol="{held.symbol}"]')).to_have_count(1)
+    desktop_buy(page, held.symbol, "1")
     warning = page.locator("#toasts .toast-warning", has_text=f"{held.symbol} expires")
     expect(warning).to_have_count(0)  # more than two minutes left
 
@@ -344,10 +341,7 @@ def test_the_charts_start_on_what_matters_and_remember_their_number(
     page = open_page(DESKTOP)
     register(page, market.url, "chart_keeper")
     last = page.evaluate(ROW_SYMBOLS)[-1]  # alphabetically last: never a default before
-    page.select_option("#trade-symbol", last)
-    page.fill("#trade-qty", "1")
-    page.click('#trade-form button[data-side="buy"]')
-    expect(page.locator(f'#holdings-table tbody tr[data-symbol="{last}"]')).to_have_count(1)
+    desktop_buy(page, last, "1")
     page.select_option("#chart-count", "3")
     page.reload()
     page.wait_for_selector('#app[data-state="ready"]', state="attached")
@@ -370,9 +364,7 @@ def test_back_online_the_page_catches_up_on_everything_and_says_what_settled(
     doomed = new_asset(game, lifetime_s="120")
     page = open_page(DESKTOP)
     register(page, market.url, "away_player")
-    page.select_option("#trade-symbol", doomed.symbol)
-    page.fill("#trade-qty", "2")
-    page.click('#trade-form button[data-side="buy"]')
+    desktop_buy(page, doomed.symbol, "2")
     holding = page.locator(f'#holdings-table tbody tr[data-symbol="{doomed.symbol}"]')
     expect(holding).to_have_count(1)
 
