@@ -85,6 +85,7 @@ async function boot() {
   keys.init();
   intro.init();
   app.dataset.state = "ready";
+  sessionStorage.removeItem("martingale.offlineTries"); // the offline page's backoff starts over
   // the leaderboard is pushed after each ranking pass: the page never asks for it again
   socket.connect().on("leaderboard", (body) => { if (setLeaders(body)) emit("leaders"); });
   setInterval(() => emit("second"), 1000);

@@ -23,7 +23,18 @@ function retry() {
   window.location.reload();
 }
 
+// Online but shown this page (the server did not answer, or the reload that the "online" event
+// started raced the network coming back): try again by itself, less often each time.
+const TRIES = "martingale.offlineTries";
+function retryLater() {
+  if (!navigator.onLine) return;
+  const tries = Number(sessionStorage.getItem(TRIES) || 0);
+  sessionStorage.setItem(TRIES, String(tries + 1));
+  setTimeout(retry, Math.min(30, 2 ** (tries + 1)) * 1000);
+}
+
 describe();
+retryLater();
 document.getElementById("offline-retry").addEventListener("click", retry);
 window.addEventListener("online", retry);
 // a browser may learn it is offline only after the page started
