@@ -49,13 +49,15 @@ def android_asset_links() -> Any:
     fingerprints = current_app.config["MARTINGALE_ANDROID_CERT_SHA256"]
     if not (package and fingerprints):
         abort(404)
-    return jsonify([
-        {
-            "relation": ["delegate_permission/common.handle_all_urls"],
-            "target": {
-                "namespace": "android_app",
-                "package_name": package,
-                "sha256_cert_fingerprints": list(fingerprints),
-            },
-        }
-    ])
+    return jsonify(
+        [
+            {
+                "relation": ["delegate_permission/common.handle_all_urls"],
+                "target": {
+                    "namespace": "android_app",
+                    "package_name": package,
+                    "sha256_cert_fingerprints": list(fingerprints),
+                },
+            }
+        ]
+    )

@@ -30,7 +30,11 @@ PLUGINS = {
     "App": ["exitApp", "getLaunchUrl", "addListener"],
     "Haptics": ["impact", "notification", "vibrate"],
     "LocalNotifications": [
-        "checkPermissions", "requestPermissions", "schedule", "cancel", "addListener",
+        "checkPermissions",
+        "requestPermissions",
+        "schedule",
+        "cancel",
+        "addListener",
     ],
     "StatusBar": ["setStyle", "setBackgroundColor"],
     "SplashScreen": ["hide", "show"],
@@ -118,9 +122,7 @@ def wait_for_call(page, plugin: str, method: str, timeout: float = 15_000) -> li
 
 
 def fire(page, plugin: str, event: str, data: object = None) -> None:
-    listening = page.evaluate(
-        "([p, e, d]) => window.__native.fire(p, e, d)", [plugin, event, data]
-    )
+    listening = page.evaluate("([p, e, d]) => window.__native.fire(p, e, d)", [plugin, event, data])
     assert listening, f"nothing listens for {plugin}.{event}"
 
 
@@ -174,9 +176,13 @@ def test_fill_settlement_expiry_notice_and_share_reach_the_native_side(
     assert notice["extra"] == {"url": f"/asset/{doomed.symbol}"}
     # two minutes before the asset's own expiry, to the millisecond
     expiry = expires_at(page, doomed.symbol)
-    assert page.evaluate(
-        "([at, expiry]) => Date.parse(expiry) - Date.parse(at)", [notice["schedule"]["at"], expiry]
-    ) == 120_000
+    assert (
+        page.evaluate(
+            "([at, expiry]) => Date.parse(expiry) - Date.parse(at)",
+            [notice["schedule"]["at"], expiry],
+        )
+        == 120_000
+    )
 
     # settlement: a success or warning tap, and the notice for a holding gone is cancelled
     market.fast_forward(10)
@@ -246,7 +252,9 @@ def test_resume_reconnects_and_fills_the_gap(game, market, open_page) -> None:
     page.on("request", lambda r: fills.append(r.url) if "/api/v1/" in r.url else None)
     fire(page, "App", "resume")
     expect(status).to_have_text("Live")
-    page.wait_for_function(f"() => Number(document.getElementById('app').dataset.tick) > {paused_at}")
+    page.wait_for_function(
+        f"() => Number(document.getElementById('app').dataset.tick) > {paused_at}"
+    )
     page.wait_for_timeout(500)
     assert any(re.search(r"/assets/\d+/history\?since_tick=\d+", url) for url in fills), fills
     assert any(url.endswith("/api/v1/portfolio") for url in fills), fills
