@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -129,6 +131,19 @@ def fire(page, plugin: str, event: str, data: object = None) -> None:
 def session_keys(cookie: dict) -> set[str]:
     payload = cookie["value"].split(".")[0]
     return set(json.loads(base64.urlsafe_b64decode(payload + "==")))
+
+
+def refresh_status(url: str, token: str) -> int:
+    request = urllib.request.Request(
+        f"{url}/api/v1/auth/refresh",
+        data=json.dumps({"refresh_token": token}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
 
 
 def tick(page) -> int:
@@ -377,7 +392,10 @@ def test_the_shell_signs_in_with_tokens_kept_in_secure_storage(
     print(f"shell dashboard screenshot: {screenshot(page, 'shell-dashboard.png')}")
 
     # logging out ends the session on the server and forgets the token here
+    last = page.evaluate("() => window.__native.keychain()")["martingale.refresh"]
     page.get_by_role("tab", name="Account").tap()
     page.locator('.m-links [data-action="shell-logout"]').tap()
     expect(login).to_be_visible()
     assert page.evaluate("() => window.__native.keychain()") == {}
+    # (from outside the page: its cookie would make this a cookie request, which wants CSRF)
+    assert refresh_status(market.url, last) == 401

@@ -81,12 +81,14 @@ export async function accessToken() {
   return refresh();
 }
 
-/** End this session on the server (which drops its sockets), then here, whatever it answered. */
+/** End this session here, then on the server, whatever it answers. Forgotten first: the server
+ *  then drops the socket, and the page must not spend the ended session's refresh token. */
 export async function logout() {
+  const token = access;
+  await forget();
   try {
-    if (access) await post("/auth/logout", {}, access);
+    if (token) await post("/auth/logout", {}, token);
   } catch (err) {
     console.warn("logout:", err.message);
   }
-  await forget();
 }

@@ -96,6 +96,7 @@ function settled(msg) {
 
 // -- a notification before a held asset expires ----------------------------------------------------
 let allowed = null; // null: not known yet
+let checked = false;
 const scheduled = new Map(); // notification id -> "symbol|at"
 
 async function askToNotify() {
@@ -109,8 +110,9 @@ async function askToNotify() {
 }
 
 async function schedule() {
-  if (allowed === null && native.has("LocalNotifications")) {
+  if (allowed === null && !checked && native.has("LocalNotifications")) {
     // granted on an earlier run: no need to wait for a buy
+    checked = true;
     allowed = (await native.call("LocalNotifications", "checkPermissions"))?.display === "granted" || null;
   }
   if (!allowed) return;
