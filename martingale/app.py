@@ -15,6 +15,7 @@ from . import (
     api,
     auth,
     cli,
+    cors,
     error_reporting,
     http_errors,
     logs,
@@ -58,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_request_log(app)
     metrics.init_metrics(app)
     security.init_security(app)
+    cors.init_cors(app)
     http_errors.init_error_handlers(app)
     security_headers.init_security_headers(app)
     app.register_blueprint(web.bp)

@@ -57,7 +57,7 @@ def dummy_hash(method: str) -> str:
     return generate_password_hash("not a real password", method=method)
 
 
-def _check_nothing(game: Game) -> None:
+def check_nothing(game: Game) -> None:
     """Spend what checking a real password costs, and learn nothing from it."""
     check_password_hash(dummy_hash(game.settings.password_hash_method), "x")
 
@@ -146,7 +146,7 @@ def login(game: Game, username: object, password: object, kind: str) -> Login:
         or not is_encodable(password)
         or not USERNAME.fullmatch(username.strip())
     ):
-        _check_nothing(game)
+        check_nothing(game)
         audit.record_alone(game, "login_failed", channel=kind)
         raise InvalidCredentials("invalid username or password")
     key = username.strip().lower()
@@ -161,7 +161,7 @@ def login(game: Game, username: object, password: object, kind: str) -> Login:
         raise
     stored = player.password_hash if player is not None else None
     if player is None or not stored:
-        _check_nothing(game)
+        check_nothing(game)
         password_attempts.failed(game, key)
         audit.record_alone(game, "login_failed", player_id=who, channel=kind)
         raise InvalidCredentials("invalid username or password")
@@ -331,7 +331,7 @@ def change_password(
         raise
     pw_hash = generate_password_hash(new_password, method=game.settings.password_hash_method)
     if not isinstance(current, str) or not is_encodable(current):
-        _check_nothing(game)  # as long as a wrong password takes: hashing the new one and a check
+        check_nothing(game)  # as long as a wrong password takes: hashing the new one and a check
         raise WrongPassword("current password is incorrect")
     revoked: list[str] = []
 
@@ -340,7 +340,7 @@ def change_password(
         if player is None:
             raise Unauthorized("no such player")
         if not player.password_hash:
-            _check_nothing(game)
+            check_nothing(game)
             raise WrongPassword("current password is incorrect")
         if not check_password_hash(player.password_hash, current):
             raise WrongPassword("current password is incorrect")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -99,6 +100,23 @@ def _count(name: str, raw: str) -> int:
     return int(raw)
 
 
+# an origin as a browser sends it: scheme://host[:port], nothing after (no path, no wildcard)
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?")
+
+
+def _origins(name: str, raw: str) -> tuple[str, ...]:
+    """Origins separated by commas (spaces tolerated), each one checked."""
+    found = []
+    for item in re.split(r"[,\s]+", raw.strip()):
+        if item and not _ORIGIN.fullmatch(item.lower()):
+            raise ConfigError(
+                f"{name}: {item!r} is not an origin (scheme://host[:port], no path or wildcard)"
+            )
+        if item:
+            found.append(item.lower())
+    return tuple(found)
+
+
 def secret_key_problem(key: str) -> str | None:
     """Why ``key`` is too weak to sign production sessions, or None.
 
@@ -177,7 +195,10 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         "PERMANENT_SESSION_LIFETIME": int(
             _decimal("MARTINGALE_SESSION_HOURS", env["MARTINGALE_SESSION_HOURS"]) * 3600
         ),
-        "MARTINGALE_CORS_ORIGINS": env["MARTINGALE_CORS_ORIGINS"].split(),
+        # beside cors.CAPACITOR_ORIGINS, which are always allowed
+        "MARTINGALE_CORS_ORIGINS": _origins(
+            "MARTINGALE_CORS_ORIGINS", env["MARTINGALE_CORS_ORIGINS"]
+        ),
         "MARTINGALE_IOS_APP_IDS": tuple(env["MARTINGALE_IOS_APP_IDS"].split()),
         "MARTINGALE_ANDROID_PACKAGE": env["MARTINGALE_ANDROID_PACKAGE"].strip(),
         "MARTINGALE_ANDROID_CERT_SHA256": tuple(

@@ -153,6 +153,12 @@ class InvalidToken(Unauthenticated):
     code = "invalid_token"
 
 
+class OriginNotAllowed(Forbidden):
+    """A cross-origin preflight from an origin, or for a method or header, the API does not allow."""
+
+    code = "origin_not_allowed"
+
+
 class WrongPassword(Forbidden):
     code = "wrong_password"
 

@@ -118,13 +118,17 @@ def _ranking_select(prices: Mapping[int, int]) -> Select[*tuple[Any, ...]]:
         .cte("marked")
     )
     pnl = Player.cash - Player.granted + func.coalesce(marked.c.value, 0)
-    return select(
-        Player.id,
-        func.row_number().over(order_by=(pnl.desc(), Player.id)),
-        Player.display_name,
-        pnl,
-        Player.granted,
-    ).outerjoin(marked, marked.c.player_id == Player.id)
+    return (
+        select(
+            Player.id,
+            func.row_number().over(order_by=(pnl.desc(), Player.id)),
+            Player.display_name,
+            pnl,
+            Player.granted,
+        )
+        .outerjoin(marked, marked.c.player_id == Player.id)
+        .where(Player.deleted_at.is_(None))  # a deleted account plays no more: it is not ranked
+    )
 
 
 def _ranking(row: Any) -> Ranking:

@@ -79,13 +79,18 @@ class Player(Base):
     # what the player was actually granted: the P&L baseline
     granted: Mapped[int] = mapped_column(BigInteger)
     realized_pnl: Mapped[int] = mapped_column(BigInteger, default=0)
-    # NULL for accounts that cannot log in (simulator bots)
+    # NULL for accounts that cannot log in (simulator bots, deleted accounts)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # set by account_deletion: the names above are then placeholders, the books stay as they were
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         CheckConstraint("cash >= 0", name="cash_nonnegative"),
         CheckConstraint(f"cash <= {MAX_CASH}", name="cash_cap"),
         CheckConstraint("granted >= 0", name="granted_nonnegative"),
+        CheckConstraint(
+            "deleted_at IS NULL OR password_hash IS NULL", name="deleted_cannot_log_in"
+        ),
     )
 
 
@@ -357,7 +362,7 @@ class RefreshToken(Base):
 
 AUTH_EVENT_KINDS = (
     "registered", "login_ok", "login_failed", "login_locked", "logout", "password_changed",
-    "refresh_reuse",
+    "refresh_reuse", "account_deleted",
 )  # fmt: skip
 
 

@@ -62,6 +62,8 @@ RESERVED = frozenset(
 # name survives being read aloud or copied by eye.
 _ALPHABET = "2346789ABCDEFGHJKMNPQRTUWXYZ"
 _PREFIX = "Trader-"
+# what a deleted account is shown as (account_deletion.py): no player may choose a name like it
+DELETED_LABEL = "Deleted player"
 
 
 def skeleton(name: str) -> str:
@@ -101,7 +103,7 @@ def parse_display_name(value: object) -> str:
         raise InvalidDisplayName("display name must start and end with a letter or a digit")
     if any(a in SEPARATORS and b in SEPARATORS for a, b in itertools.pairwise(name)):
         raise InvalidDisplayName("display name must not have two spaces or _ - . in a row")
-    if skeleton(name) in _RESERVED_SKELETONS:
+    if skeleton(name) in _RESERVED_SKELETONS or skeleton(name).startswith(_DELETED_SKELETON):
         raise InvalidDisplayName("that display name is reserved")
     return name
 
@@ -117,3 +119,4 @@ def _is_word(c: str) -> bool:
 
 
 _RESERVED_SKELETONS = frozenset(skeleton(n) for n in RESERVED)
+_DELETED_SKELETON = skeleton(DELETED_LABEL)

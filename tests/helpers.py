@@ -54,6 +54,16 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def register_by_form(client, name: str, password: str = "Quartz-Lantern-31"):
+    """Register through the /register form, as a browser does; the client keeps the cookie."""
+    page = client.get("/register").get_data(as_text=True)
+    return client.post(
+        "/register",
+        data={"csrf_token": csrf_from(page), "username": name, "password": password,
+              "password2": password},
+    )  # fmt: skip
+
+
 def execute(game: Game, sql: str, **params: object) -> list[tuple]:
     """Raw SQL in a transaction of its own: the rows it returns, if any."""
     with game.database.begin() as conn:

@@ -17,6 +17,8 @@ ROUTES = ("martingale.api", "martingale.web", "martingale.realtime")
 # what only the routes and the composition root may use: request handling and wire shapes
 EDGE = (
     *ROUTES,
+    "martingale.contract",
+    "martingale.cors",
     "martingale.security",
     "martingale.security_headers",
     "martingale.http_errors",

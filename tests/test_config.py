@@ -17,7 +17,7 @@ def test_defaults_are_the_documented_ones():
         "300", "1800", "600",
     ]  # fmt: skip
     assert str(config["MARTINGALE_WORTHLESS_PRICE"]) == "0.01"
-    assert config["MARTINGALE_CORS_ORIGINS"] == []  # same origin only
+    assert config["MARTINGALE_CORS_ORIGINS"] == ()  # the Capacitor origins only (cors.py)
     assert config["SESSION_COOKIE_HTTPONLY"] and config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert not config["SESSION_COOKIE_SECURE"]
     assert config["MARTINGALE_TRUSTED_PROXIES"] == 0  # X-Forwarded-For ignored unless configured

@@ -41,6 +41,25 @@ def test_the_login_page_offers_the_configured_initial_cash(database_url):
     assert "get $2,500.50 of play money" in page and "100,000" not in page
 
 
+def test_the_login_page_says_what_the_game_is(client, game):
+    """Issue 11: a visitor learns what Martingale is before being asked for a password."""
+    page = client.get("/login").get_data(as_text=True)
+    assert "trading game with play money" in page
+    assert "expire within minutes" in page and "leaderboard" in page
+
+
+def test_the_about_page_explains_the_rules_and_is_linked_from_every_page(client, game):
+    """Issue 11 (parity): rules, expiry and settlement, how prices are made and verified, the
+    play-money disclaimer; linked from every page."""
+    about = client.get("/about")
+    assert about.status_code == 200
+    text = about.get_data(as_text=True)
+    for words in ("Play money only", "Expiry and settlement", "drift", "commitment", "/proof"):
+        assert words in text
+    for path in ("/login", "/register", "/about"):
+        assert 'href="/about"' in client.get(path).get_data(as_text=True), path
+
+
 def test_registering_signs_in_with_a_lasting_httponly_cookie(client, game):
     r = register(client)
     assert r.status_code == 302 and r.headers["Location"].endswith("/")

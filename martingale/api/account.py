@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import g, request, session
+from flask_login import logout_user
 
-from .. import accounts, errors, rate_limits, reports, trading, wire
+from .. import account_deletion, accounts, auth, errors, rate_limits, reports, trading, wire
 from ..auth import require_live_session
 from ..contract import replies as r
 from ..contract.operations import (
     ACCOUNT_WRITES,
     HEAVY_READS,
+    PASSWORD_CHECKS,
     READS,
     TRADES,
     Auth,
@@ -20,6 +22,7 @@ from ..contract.operations import (
     refusal,
 )
 from ..contract.requests import (
+    AccountDeletion,
     AccountUpdate,
     PerformanceQuery,
     SettlementsQuery,
@@ -71,6 +74,32 @@ def update_account() -> Any:
     return wire.account(
         accounts.change_display_name(current_game(), who.player_id, form.display_name)
     )
+
+
+@bp.delete("/account")
+@operation("deleteAccount", "account", {
+    200: Reply(r.AccountDeleted, "Deleted: the caller's sessions have ended."),
+    403: refusal(
+        "The password is wrong (wrong_password; nothing changed); or a cookie write without"
+        " CSRF token (csrf_failed).",
+        errors.WrongPassword, also=("csrf_failed",),
+    ),
+}, auth=Auth.REQUIRED, body=AccountDeletion, limit=PASSWORD_CHECKS, description=(
+    "Erases the account's personal data for good: the username is freed (anyone may register it"
+    " again), the display name on its past trades becomes Deleted player #<id>, it leaves the"
+    " leaderboard, and every session, token and socket of it ends. Its trades and settlements"
+    " stay in the books; positions still open settle into the deleted account as usual (play"
+    " money: nothing is paid out)."
+))  # fmt: skip
+@limiter.limit(rate_limits.ACCOUNT_WRITES)
+def delete_account() -> Any:
+    """Delete the caller's account (the current password confirms it)."""
+    who = caller()
+    form = body(AccountDeletion)
+    gone = account_deletion.delete_account(current_game(), who, form.password, auth.API)
+    logout_user()
+    session.clear()
+    return {"deleted": True, "display_name": gone.display_name}
 
 
 @bp.get("/portfolio")

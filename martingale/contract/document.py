@@ -16,7 +16,7 @@ from flask import Flask
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .. import validators
+from .. import cors, validators
 from ..config import DEFAULTS
 from .operations import (
     PASSWORD_RATE_LIMITED,
@@ -92,7 +92,14 @@ INFO = {
     " X-CSRFToken header.\n\nRate limits (per client address; trades and reads per player when"
     " authenticated): every response of a limited operation carries X-RateLimit-Limit,"
     " X-RateLimit-Remaining, X-RateLimit-Reset and Retry-After; past the limit the answer is"
-    " 429 rate_limited.",
+    " 429 rate_limited.\n\nCross-origin (browsers): the Capacitor wrappers' origins"
+    f" ({' and '.join(cors.CAPACITOR_ORIGINS)}) and those the server lists in"
+    " MARTINGALE_CORS_ORIGINS may call the API. Their preflight allows"
+    f" {', '.join(cors.METHODS)} with the headers {', '.join(cors.REQUEST_HEADERS)}"
+    f" (Access-Control-Max-Age {cors.MAX_AGE_S}); their replies carry Access-Control-Allow-Origin"
+    f" and expose {', '.join(cors.EXPOSED_HEADERS)}. No credentials: a cross-origin caller sends"
+    " a bearer token. Any other origin's preflight is refused (403 origin_not_allowed) and its"
+    " replies carry no CORS header; every reply varies by Origin.",
 }
 TAGS = [
     {"name": "auth", "description": "Accounts and sessions."},

@@ -280,6 +280,15 @@ class LoggedOut(Reply):
     logged_out: Literal[True]
 
 
+class AccountDeleted(Reply):
+    """The account is gone: every session has ended (its tokens now answer 401)."""
+
+    deleted: Literal[True]
+    display_name: str = Field(description=(
+        "What the account's past trades are shown under from now on (Deleted player #<id>)."
+    ))  # fmt: skip
+
+
 class Health(Reply):
     status: Literal["ok"]
 

@@ -137,6 +137,14 @@ class PasswordChangeRequest(Body):
     ))  # fmt: skip
 
 
+class AccountDeletion(Body):
+    password: Annotated[object, Checked({
+        "type": "string", "maxLength": validators.MAX_PASSWORD,
+        "description": "The account's current password; wrong: 403 wrong_password, counted"
+                       " against the account's guessing budget as a wrong login is.",
+    })]  # fmt: skip
+
+
 class TradeRequest(Body):
     """Checked in this order, the first failure answers: side, symbol, quantity, then the
     Idempotency-Key header (all 422). Other members are ignored."""

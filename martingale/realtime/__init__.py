@@ -8,7 +8,7 @@ emit from any process reaches the sockets of every web worker. Clients connect b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -18,6 +18,7 @@ from ..extensions import socketio
 from ..game import game_of
 from . import events
 from .bridge import Bridge
+from .origins import allowed_origins
 from .queue import manager_for
 from .rooms import Connections
 
@@ -32,6 +33,8 @@ def init_realtime(app: Flask) -> None:
         app,
         async_mode=app.config["MARTINGALE_ASYNC_MODE"],
         cors_allowed_origins=allowed_origins(app.config.get("MARTINGALE_CORS_ORIGINS") or ()),
+        # a socket from another origin authenticates by token alone (events._authenticate)
+        cors_credentials=False,
         # always a fresh manager: the extension object outlives one app (tests build many)
         client_manager=manager_for(app.config.get("MARTINGALE_MESSAGE_QUEUE")),
         # no long-polling: its requests could reach a worker that does not hold the session
@@ -51,40 +54,6 @@ def init_realtime(app: Flask) -> None:
     bridge = Bridge(game, socketio)
     app.extensions[BRIDGE] = bridge
     game.events.subscribe(bridge)
-
-
-def allowed_origins(extra: Iterable[str]) -> Callable[[str, Mapping[str, Any]], bool]:
-    """The handshake's Origin check: the game's own origin, and MARTINGALE_CORS_ORIGINS beside it.
-
-    A browser attaches the session cookie to a WebSocket opened by a page of a same-site origin
-    (a sibling subdomain), so a socket from any other origin could trade as the signed-in player:
-    its handshake is refused (400). Given a list, python-engineio would allow that list alone and
-    refuse the game's own pages; the extra origins are meant for a mobile webview, in addition.
-    """
-    extras = frozenset(extra)
-
-    def allowed(origin: str, environ: Mapping[str, Any]) -> bool:
-        return origin in extras or origin in _own_origins(environ)
-
-    return allowed
-
-
-def _own_origins(environ: Mapping[str, Any]) -> set[str]:
-    """The origin the request was addressed to, as python-engineio's same-origin default reads it.
-
-    Behind a proxy that terminates TLS the browser's origin is the forwarded one; a page cannot set
-    these headers on a WebSocket handshake, so they cannot widen the check for a cross-site page.
-    """
-    host = environ.get("HTTP_HOST")
-    if not host:
-        return set()
-    scheme = environ.get("wsgi.url_scheme", "http")
-    found = {f"{scheme}://{host}"}
-    if "HTTP_X_FORWARDED_PROTO" in environ or "HTTP_X_FORWARDED_HOST" in environ:
-        proto = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
-        forwarded = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
-        found.add(f"{proto}://{forwarded}")
-    return found
 
 
 class CappedWebSocket:

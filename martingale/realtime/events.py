@@ -25,6 +25,7 @@ from ..auth import (
 )
 from ..errors import InvalidJson, InvalidToken, MartingaleError, Unauthorized
 from ..game import current_game
+from .origins import own_origin
 from .rooms import Connections, player_room, session_room
 
 log = logging.getLogger(__name__)
@@ -79,12 +80,13 @@ def on_connect(auth: object = None) -> bool:
 
 
 def _authenticate(auth: object) -> Principal | None:
-    """An access token in ``auth`` wins; else the session cookie; else anonymous."""
+    """An access token in ``auth`` wins; else the session cookie (from the game's own pages only);
+    else anonymous."""
     if auth is not None and not isinstance(auth, dict):
         raise InvalidToken("auth must be an object: {token: <access token>}")
     if auth and "token" in auth:
         return principal_for_access_token(current_game(), auth["token"])
-    if current_user.is_authenticated:
+    if own_origin(request.environ) and current_user.is_authenticated:
         found: Principal = current_user.principal
         return found
     return None

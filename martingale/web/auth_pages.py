@@ -1,4 +1,5 @@
-"""Account pages: register, log in, log out (POST), display name, change password. Cookie sessions only.
+"""Account pages: register, log in, log out (POST), display name, change password, delete the
+account. Cookie sessions only.
 
 Each form is a Flask-WTF form (CSRF included); the work is done by the same auth services the API
 uses, and their refusals become field errors.
@@ -11,16 +12,17 @@ from typing import Any
 from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from .. import accounts, auth, rate_limits
+from .. import account_deletion, accounts, auth, rate_limits
 from ..errors import (
     DisplayNameIsUsername,
     DisplayNameTaken,
     InvalidCredentials,
     InvalidDisplayName,
     InvalidPassword,
+    InvalidToken,
     InvalidUsername,
     TooManyAttempts,
     UsernameTaken,
@@ -73,6 +75,14 @@ class ChangePasswordForm(FlaskForm):
     confirm_password = PasswordField(
         "Repeat new password",
         validators=[DataRequired(), EqualTo("new_password", "Passwords differ.")],
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired()])
+    confirm = BooleanField(
+        "I understand: my account goes for good, and my username and play money with it.",
+        validators=[DataRequired("Tick the box to confirm.")],
     )
 
 
@@ -189,3 +199,34 @@ def change_password() -> Any:
             flash("Your password has been changed. Other sessions were logged out.", "success")
             return redirect(url_for("web.index"))
     return render_template("auth/change_password.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+@limiter.limit(rate_limits.ACCOUNT_WRITES, methods=["POST"])
+def delete_account() -> Any:
+    """Confirm with the password, then delete the account and log out."""
+    form = DeleteAccountForm()
+    page = "auth/delete_account.html"
+    if form.validate_on_submit():
+        try:
+            account_deletion.delete_account(
+                current_game(), current_user.principal, form.password.data, auth.WEB
+            )
+        except WrongPassword as exc:
+            form.password.errors = [exc.message]
+            return render_template(page, form=form), 403
+        except TooManyAttempts as exc:
+            form.password.errors = [exc.message]
+            return _locked(render_template(page, form=form), exc)
+        except InvalidToken:  # deleted or logged out meanwhile, elsewhere
+            logout_user()
+            session.clear()
+            return redirect(url_for("web.login"))
+        logout_user()
+        session.clear()
+        flash(
+            "Your account has been deleted and you are logged out. Thank you for playing.", "info"
+        )
+        return redirect(url_for("web.login"))
+    return render_template(page, form=form), 200 if not form.errors else 422

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, render_template
+from flask import current_app, jsonify, render_template
 from flask_login import login_required
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -43,3 +43,27 @@ def readyz() -> Any:
 def index() -> Any:
     """The trading dashboard (desktop and phone layouts); live data arrives over Socket.IO."""
     return render_template("index.html")
+
+
+@bp.get("/about")
+def about() -> Any:
+    """The rules, how expiry and settlement work, and how anyone can verify a settled price path."""
+    config = current_app.config
+    return render_template(
+        "about.html",
+        pool=config["MARTINGALE_POOL_SIZE"],
+        lifetime_min=int(config["MARTINGALE_LIFETIME_MIN_SECONDS"]) // 60,
+        lifetime_max=int(config["MARTINGALE_LIFETIME_MAX_SECONDS"]) // 60,
+    )
+
+
+@bp.get("/privacy")
+def privacy() -> Any:
+    """What the game keeps about a player, why, for how long, and how to delete it."""
+    return render_template("legal/privacy.html")
+
+
+@bp.get("/terms")
+def terms() -> Any:
+    """The rules of use: play money, no prizes, no advice, fair play."""
+    return render_template("legal/terms.html")

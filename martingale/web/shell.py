@@ -1,5 +1,5 @@
 """The phone apps' bundled shell: the dashboard and proof pages rendered once, with the static files,
-into a folder the Capacitor project ships (mobile/www; docs/decisions/0011-native-wrappers.md).
+into a folder the Capacitor project ships (mobile/www; docs/decisions/0012-native-wrappers.md).
 
 The shell is the same front-end as the site. What differs is said by the pages themselves: a
 ``martingale-server`` meta tag names the hosted game, which the scripts then call with bearer

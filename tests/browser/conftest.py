@@ -95,9 +95,11 @@ def open_page(chromium):
     """A fresh browser context (cookies and all) per page, closed after the test."""
     contexts = []
 
-    def open_(kind: dict) -> object:
+    def open_(kind: dict, *, first_visit: bool = False) -> object:
         context = chromium.new_context(**kind)
         context.set_default_timeout(15_000)
+        if not first_visit:  # a returning player: the introduction would cover what a test drives
+            context.add_init_script("localStorage.setItem('martingale.introSeen', '1')")
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))

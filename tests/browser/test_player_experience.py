@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from martingale import maintenance
+from martingale.models import Asset
+from martingale.transaction_utils import read
 
-from .helpers import DESKTOP, PHONE, register, screenshot
+from ..helpers import new_asset
+from .helpers import DESKTOP, PASSWORD, PHONE, register, screenshot, wait_until
 
 FORMAT = "async (calls) => { const f = await import('/static/js/format.js'); return calls.map(([fn, ...args]) => f[fn](...args)); }"
 
@@ -178,3 +183,396 @@ def test_the_whole_row_or_tile_picks_the_asset(market, open_page) -> None:
     tile.locator(".o-quote").tap()
     expect(phone.locator('[data-m-action="buy"]')).to_have_text(f"Buy {symbol}")
     expect(phone.locator(f'.m-card[data-symbol="{symbol}"]')).to_be_in_viewport()
+
+
+NARROW = {**PHONE, "viewport": {"width": 320, "height": 640}}
+CLIPPED = """(el) => { const r = el.getBoundingClientRect();
+  return r.left < 0 || r.right > window.innerWidth || el.scrollWidth > el.clientWidth + 1; }"""
+
+
+def test_the_phone_top_bar_and_actions_fit_at_320_px(market, open_page) -> None:
+    """Issue 11 item 9: at 320 px the top bar clipped the connection dot and "Sell all" was cut."""
+    page = open_page(NARROW)
+    register(page, market.url, "narrow_fit")
+    screenshot(page, "phone-320.png")
+    for selector in (
+        ".m-top .dot",
+        '[data-m="cash"]',
+        '[data-m-action="sell-all"]',
+        '[data-m-action="buy"]',
+        '[data-m-action="sell"]',
+    ):
+        element = page.locator(selector)
+        expect(element).to_be_visible()
+        assert not element.evaluate(CLIPPED), selector
+
+
+def test_the_password_changed_message_shows_below_the_phone_top_bar(market, open_page) -> None:
+    """Issue 11 item 9: the confirmation was hidden behind the fixed top bar."""
+    page = open_page(PHONE)
+    register(page, market.url, "pw_changer")
+    page.goto(f"{market.url}/change-password")
+    page.fill("#current_password", PASSWORD)
+    page.fill("#new_password", "Velvet-Compass-58")
+    page.fill("#confirm_password", "Velvet-Compass-58")
+    page.click("main form button[type=submit]")
+    message = page.get_by_text("Your password has been changed").first
+    expect(message).to_be_visible()
+    screenshot(page, "phone-password-changed.png", clear_toasts=False)
+    top = message.bounding_box()["y"]
+    bar = page.locator(".m-top")
+    if bar.count() and bar.is_visible():
+        box = bar.bounding_box()
+        assert top >= box["y"] + box["height"], (top, box)
+
+
+def seconds(text: str) -> int:
+    """ "1m 06s" -> 66, "42s" -> 42."""
+    total = 0
+    for part in text.split():
+        total += int(part[:-1]) * {"d": 86400, "h": 3600, "m": 60, "s": 1}[part[-1]]
+    return total
+
+
+SERVER_TICKS = """async () => {
+  const r = await fetch('/api/v1/assets');
+  return Object.fromEntries((await r.json()).assets.map((a) => [a.symbol, a.tick]));
+}"""
+
+
+def test_an_assets_age_is_the_servers_not_the_prices_this_browser_saw(
+    game, market, open_page
+) -> None:
+    """Issue 11 item 11: "Ticks" counted the prices the page had seen; after an outage one asset
+    gained 11 and another 73 over the same 74 s. The age comes from the server's tick count."""
+    held = new_asset(game, lifetime_s="3600")
+    page = open_page(DESKTOP)
+    register(page, market.url, "age_reader")
+    expect(page.locator("#asset-table thead")).to_contain_text("Age")
+    market.fast_forward(10)  # ten game seconds a tick: the page sees a tenth of the asset's life
+    page.wait_for_function("() => Number(document.getElementById('app').dataset.tick) > 8")
+    market.fast_forward(0)  # hold the clock still while the two are compared
+    page.wait_for_timeout(1000)
+    cell = page.locator(f'#asset-table tbody tr[data-symbol="{held.symbol}"] td').last
+    server = page.evaluate(SERVER_TICKS)[held.symbol]
+    assert server >= 20  # far more than the dozen prices the page received
+    assert seconds(cell.inner_text()) == server
+
+
+ROW_SYMBOLS = (
+    "() => [...document.querySelectorAll('#asset-table tbody tr')].map((r) => r.dataset.symbol)"
+)
+ROW_EXPIRIES = """() => [...document.querySelectorAll('#asset-table tbody tr')]
+  .map((r) => r.querySelectorAll('td')[3].textContent)"""
+
+
+def test_the_player_sorts_the_board_and_rows_hold_still_under_the_pointer(
+    market, open_page
+) -> None:
+    """Issue 11 item 10: a new asset was inserted alphabetically and shifted the row under the
+    pointer; there was no way to sort by change, expiry or holding."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "sorter")
+
+    # alphabetical: the pointer rests on the rows while assets expire and new ones are born
+    page.locator("#asset-table tbody tr").first.hover()
+    before = page.evaluate(ROW_SYMBOLS)
+    market.fast_forward(10)
+    page.wait_for_function(
+        "(before) => [...document.querySelectorAll('#asset-table tbody tr')]"
+        ".some((r) => !before.includes(r.dataset.symbol))",
+        arg=before,
+    )
+    market.fast_forward(0)
+    during = page.evaluate(ROW_SYMBOLS)
+    stayed = [s for s in during if s in before]
+    assert stayed == [s for s in before if s in during]  # the old rows kept their order
+    new = [s for s in during if s not in before]
+    assert during[-len(new) :] == new  # newcomers wait at the bottom
+
+    page.mouse.move(5, 5)  # the pointer leaves: the rows take the chosen order
+    expect(page.locator("#asset-table tbody tr")).to_have_count(len(during))
+    assert page.evaluate(ROW_SYMBOLS) == sorted(during)
+    page.select_option("#asset-sort", "expiry")
+    left = [seconds(t) if t != "expired" else 0 for t in page.evaluate(ROW_EXPIRIES)]
+    assert left == sorted(left), left
+    page.reload()
+    expect(page.locator("#asset-sort")).to_have_value("expiry")  # remembered
+
+
+def test_a_held_asset_warns_at_two_minutes_then_counts_down_the_last(
+    game, market, open_page
+) -> None:
+    """Issue 11 item 20: the expiring-holding warnings had no test."""
+    held = new_asset(game, lifetime_s="200")
+    page = open_page(DESKTOP)
+    register(page, market.url, "warned_holder")
+    page.select_option("#trade-symbol", held.symbol)
+    page.fill("#trade-qty", "1")
+    page.click('#trade-form button[data-side="buy"]')
+    expect(page.locator(f'#holdings-table tbody tr[data-symbol="{held.symbol}"]')).to_have_count(1)
+    warning = page.locator("#toasts .toast-warning", has_text=f"{held.symbol} expires")
+    expect(warning).to_have_count(0)  # more than two minutes left
+
+    market.fast_forward(4)
+    expect(warning).to_contain_text(f"{held.symbol} expires soon", timeout=30_000)
+    expect(warning).to_contain_text("Holding 1 unit(s). Sell now or it settles at expiry.")
+    expect(warning).to_contain_text(f"{held.symbol} expires in 0:", timeout=30_000)  # last minute
+    expect(warning).to_contain_text("It settles to cash at the last price.")
+    market.fast_forward(1)
+    warning.locator(".toast-close").click()
+    expect(warning).to_have_count(0)
+    page.wait_for_timeout(1500)  # dismissed: it stays quiet (a minute's snooze), it does not return
+    expect(warning).to_have_count(0)
+
+    market.fast_forward(10)
+    expect(page.locator("#toasts .toast", has_text="1 position settled")).to_be_visible(
+        timeout=30_000
+    )
+    expect(warning).to_have_count(0)
+
+
+CHART_TAGS = """() => [...document.querySelectorAll('#price-charts .price-chart')]
+  .map((c) => [...c.querySelectorAll('.tags li span')].map((s) => s.textContent))"""
+
+
+def test_the_charts_start_on_what_matters_and_remember_their_number(
+    game, market, open_page
+) -> None:
+    """Issue 11 item 18: every chart defaulted to the alphabetically first symbols, and the
+    number of charts reset on every visit."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "chart_keeper")
+    last = page.evaluate(ROW_SYMBOLS)[-1]  # alphabetically last: never a default before
+    page.select_option("#trade-symbol", last)
+    page.fill("#trade-qty", "1")
+    page.click('#trade-form button[data-side="buy"]')
+    expect(page.locator(f'#holdings-table tbody tr[data-symbol="{last}"]')).to_have_count(1)
+    page.select_option("#chart-count", "3")
+    page.reload()
+    page.wait_for_selector('#app[data-state="ready"]', state="attached")
+    expect(page.locator("#chart-count")).to_have_value("3")
+    expect(page.locator("#price-charts .price-chart")).to_have_count(3)
+    tags = page.evaluate(CHART_TAGS)
+    assert tags[0] == [last], tags  # the holding comes first
+    shown = [t[0] for t in tags]
+    assert len(set(shown)) == 3, tags  # three charts, three different symbols
+    picker = page.locator("#pc-0-sym")
+    assert picker.input_value() != last  # Add offers a symbol not on that chart yet
+
+
+def test_back_online_the_page_catches_up_on_everything_and_says_what_settled(
+    game, market, open_page
+) -> None:
+    """Issue 11 item 19: after a reconnect only assets, portfolio and prices were fetched again;
+    own trades, settlements, tape and leaderboard stayed stale, and a settlement that happened
+    while offline was never shown."""
+    doomed = new_asset(game, lifetime_s="120")
+    page = open_page(DESKTOP)
+    register(page, market.url, "away_player")
+    page.select_option("#trade-symbol", doomed.symbol)
+    page.fill("#trade-qty", "2")
+    page.click('#trade-form button[data-side="buy"]')
+    holding = page.locator(f'#holdings-table tbody tr[data-symbol="{doomed.symbol}"]')
+    expect(holding).to_have_count(1)
+
+    page.context.set_offline(True)
+    expect(page.locator('.desk [data-role="conn"]')).not_to_have_text("Live", timeout=15_000)
+    market.fast_forward(20)  # the asset expires and settles while the page hears nothing
+    wait_until_settled(game, doomed.id)
+    market.fast_forward(1)
+    page.context.set_offline(False)
+
+    away = page.locator("#toasts .toast", has_text="While you were away")
+    expect(away).to_be_visible(timeout=30_000)
+    expect(away).to_contain_text(f"{doomed.symbol}: 2 bought at $")
+    expect(holding).to_have_count(0)
+    expect(page.locator("#own-table tbody tr").first).to_contain_text("Settled")
+    expect(page.locator('.desk [data-role="conn"]')).to_have_text("Live", timeout=15_000)
+    page.context.set_offline(False)
+    open_page.errors[:] = [e for e in open_page.errors if "ERR_INTERNET_DISCONNECTED" not in e]
+
+
+def wait_until_settled(game, asset_id: int) -> None:
+    def settled() -> bool:
+        return read(game.database, lambda s: s.get(Asset, asset_id).settled_at is not None)
+
+    wait_until(settled, timeout=30)
+
+
+OVERLAPS = """([toast, others]) => {
+  const t = document.querySelector(toast).getBoundingClientRect();
+  return others.filter((sel) => [...document.querySelectorAll(sel)].some((el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && el.checkVisibility() &&
+      r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom;
+  }));
+}"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "covered"),
+    [
+        (DESKTOP, ['.desk [data-role="status"]', ".desk .stat", "#trade-form"]),
+        (PHONE, [".m-top", ".m-card .m-sym", ".m-card .m-price", ".m-actions", ".m-tabs"]),
+    ],
+    ids=["desktop", "phone"],
+)
+def test_notifications_cover_nothing_and_are_kept_to_read_back(
+    game, market, open_page, kind, covered
+) -> None:
+    """Issue 11 item 8: toasts covered the live indicator, the stat cards and the phone card's
+    symbol and price; a "New asset" toast came every few seconds; nothing could be read back."""
+    page = open_page(kind)
+    register(page, market.url, f"toast_reader_{len(covered)}")
+    market.fast_forward(10)  # assets expire and new ones are born every few ticks
+    page.wait_for_timeout(3000)
+    market.fast_forward(1)
+    expect(page.locator("#toasts .toast", has_text="New asset")).to_have_count(0)
+    if kind is PHONE:
+        page.locator('[data-m-action="buy"]').tap()
+        page.fill("#m-sheet-qty", "1")
+        page.locator('#m-sheet [data-sheet-action="confirm"]').tap()
+    else:
+        page.fill("#trade-qty", "1")
+        page.click('#trade-form button[data-side="buy"]')
+    bought = page.locator("#toasts .toast", has_text="Bought 1 ")
+    expect(bought).to_be_visible()
+    shot = screenshot(
+        page, f"toast-{'phone' if kind is PHONE else 'desktop'}.png", clear_toasts=False
+    )
+    assert page.evaluate(OVERLAPS, ["#toasts", covered]) == [], shot
+
+    opener = page.locator('[data-role="notif-open"]:visible')
+    expect(opener.locator('[data-role="notif-count"]')).not_to_have_text("")
+    opener.click()
+    listing = page.locator("#notif-dialog .notif-list")
+    expect(listing).to_contain_text("Bought 1 ")
+    expect(listing).to_contain_text("New asset")
+    page.locator('#notif-dialog button[value="close"]').click()
+    expect(opener.locator('[data-role="notif-count"]')).to_be_hidden()
+
+
+def test_drift_and_volatility_in_plain_words_on_the_board_and_the_card(
+    game, market, open_page
+) -> None:
+    """Issue 11: "tends to fall about 6% a minute", "swings about 5% a second", from the drift
+    and volatility the API already gives (per second)."""
+    page = open_page(DESKTOP)
+    page.goto(f"{market.url}/login")
+    said = formatted(
+        page,
+        ("character", "-0.001", "0.05"),
+        ("character", "0.0005", "0.004"),
+        ("character", "0", "0.02"),
+    )
+    assert [s["sentence"] for s in said] == [
+        "Tends to fall about 5.8% a minute and swings about 5% a second.",
+        "Tends to rise about 3% a minute and swings about 0.4% a second.",
+        "Has no clear trend and swings about 2% a second.",
+    ]
+    faller = new_asset(game, drift="-0.001", volatility="0.05", lifetime_s="900")
+    register(page, market.url, "plain_reader")
+    row = page.locator(f'#asset-table tbody tr[data-symbol="{faller.symbol}"]')
+    expect(row.locator(".tendency")).to_have_text("falls 5.8%/min, swings 5%/s")
+    page.select_option("#trade-symbol", faller.symbol)
+    expect(page.locator('[data-trade="character"]')).to_have_text(said[0]["sentence"])
+    phone = open_page(PHONE)
+    register(phone, market.url, "plain_thumb")
+    phone.fill("#m-search", faller.symbol)
+    card = phone.locator(f'.m-card[data-symbol="{faller.symbol}"]')
+    expect(card.locator(".m-character")).to_have_text(said[0]["sentence"])
+
+
+def test_the_keyboard_trades_b_s_arrows_and_escape(market, open_page) -> None:
+    """Issue 11: B/S open a buy or sell of the selected asset, arrows move through the assets,
+    Escape leaves the field."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "key_trader")
+    order = page.evaluate(ROW_SYMBOLS)
+    page.locator("#asset-table tbody tr").first.locator("td").first.click()
+    expect(page.locator("#trade-symbol")).to_have_value(order[0])
+    expect(page.locator("#trade-qty")).to_be_focused()  # ready to type a quantity
+    page.keyboard.press("Escape")  # out of the field: the keys are the board's again
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#trade-symbol")).to_have_value(order[2])
+    expect(page.locator("#asset-table tbody tr.selected")).to_have_attribute(
+        "data-symbol", order[2]
+    )
+    page.keyboard.press("b")
+    expect(page.locator("#trade-qty")).to_be_focused()
+    expect(page.locator('#trade-form input[name="side"][value="buy"]')).to_be_checked()
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(page.locator(f'#holdings-table tbody tr[data-symbol="{order[2]}"]')).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.locator("#trade-qty")).not_to_be_focused()
+    page.keyboard.press("s")
+    expect(page.locator('#trade-form input[name="side"][value="sell"]')).to_be_checked()
+    expect(page.locator("#trade-qty")).to_have_value("1")
+    page.keyboard.press("Enter")
+    expect(page.locator(f'#holdings-table tbody tr[data-symbol="{order[2]}"]')).to_have_count(0)
+
+
+def test_my_rank_and_return_are_always_shown_even_outside_the_top(
+    app, game, market, open_page
+) -> None:
+    """Issue 11: "your rank and % return always visible, even outside the top N"."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "ranked_reader")
+    mine = page.locator('#lead-h ~ [data-role="my-rank"]')
+    expect(mine).to_have_text(
+        re.compile(r"^You: (#[\d,]+ of [\d,]+|not ranked yet) · [+\u2212]?\d+\.\d+%$")
+    )
+    page.fill("#trade-qty", "1")
+    page.click('#trade-form button[data-side="buy"]')
+    phone = open_page(PHONE)
+    register(phone, market.url, "ranked_thumb")
+    phone.get_by_role("tab", name="Leaders").tap()
+    expect(phone.locator('#m-tab-leaders [data-role="my-rank"]')).to_contain_text("You: ")
+
+
+@pytest.mark.parametrize("kind", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_first_visit_gets_a_three_step_introduction(market, open_page, kind) -> None:
+    """Issue 11: pick an asset, buy, watch it expire and settle; skippable, shown once, reopened
+    from "How to play"; the jargon explained."""
+    page = open_page(kind, first_visit=True)
+    register(page, market.url, f"newcomer_{kind['viewport']['width']}")
+    intro = page.locator("#intro-dialog")
+    expect(intro).to_be_visible()
+    expect(intro.get_by_role("heading")).to_have_text("Pick an asset")
+    intro.get_by_role("button", name="Next").click()
+    expect(intro.locator('[data-role="intro-step"]')).to_have_text("Step 2 of 3")
+    intro.get_by_role("button", name="Next").click()
+    expect(intro.locator("section:not([hidden]) h2")).to_have_text("Watch it expire and settle")
+    expect(intro.locator(".glossary")).to_contain_text("VWAP")
+    name = "phone" if kind is PHONE else "desktop"
+    screenshot(page, f"intro-{name}.png", clear_toasts=False)
+    intro.get_by_role("button", name="Start playing").click()
+    expect(intro).to_be_hidden()
+    page.reload()
+    page.wait_for_selector('#app[data-state="ready"]', state="attached")
+    expect(intro).to_be_hidden()  # once per browser
+    if kind is PHONE:
+        page.get_by_role("tab", name="Account").tap()
+    page.locator('[data-role="intro-open"]:visible').click()
+    expect(intro).to_be_visible()
+    intro.get_by_role("button", name="Skip").click()
+    expect(intro).to_be_hidden()
+
+
+def test_settlements_are_public_notices_on_the_tape(market, open_page) -> None:
+    """Issue 11 (parity with the original game): "QKZ expired and settled at $0.42" for everyone,
+    and settlements on the public tape beside trades."""
+    page = open_page(DESKTOP)
+    register(page, market.url, "tape_watcher")
+    market.fast_forward(10)
+    line = page.locator("#tape-table tbody tr.market-line").first
+    expect(line).to_contain_text("Settled", timeout=30_000)
+    expect(line).to_contain_text("Market")
+    market.fast_forward(1)
+    page.locator('[data-role="notif-open"]:visible').click()
+    expect(page.locator("#notif-dialog .notif-list")).to_contain_text(
+        re.compile(r"[A-Z]{3} expired and settled (at \$[\d.,]+|worthless)")
+    )

@@ -5,7 +5,9 @@ import * as fmt from "./format.js";
 
 export const WARN_S = 120; // also when the phone apps notify (wrapper.js)
 const SNOOZE_MS = 60_000;
+const SHOW_MS = 10_000;
 const snoozed = new Map(); // symbol -> performance.now() until which it stays quiet
+const shown = new Map(); // symbol -> the last phase shown: 1 at two minutes, 2 in the last one
 
 /** Warn from the loaded state now, then on every change. */
 export function init() {
@@ -28,6 +30,10 @@ function check() {
     }
     const units = fmt.qty(h.quantity);
     const final = left <= 60;
+    // each phase shows once for a few seconds (its countdown running); it does not sit on the page
+    const phase = final ? 2 : 1;
+    if (!isOpen(id) && (shown.get(symbol) || 0) >= phase) continue;
+    shown.set(symbol, phase);
     toast({
       id,
       kind: "warning",
@@ -35,7 +41,7 @@ function check() {
       message: final
         ? `Holding ${units} unit(s). It settles to cash at the last price.`
         : `Holding ${units} unit(s). Sell now or it settles at expiry.`,
-      timeout: 0,
+      timeout: SHOW_MS,
       onClose: () => snoozed.set(symbol, performance.now() + SNOOZE_MS),
     });
   }
@@ -46,4 +52,5 @@ function check() {
 export function forget(symbol) {
   close(`expiry-${symbol}`);
   snoozed.delete(symbol);
+  shown.delete(symbol);
 }

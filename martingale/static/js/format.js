@@ -101,7 +101,12 @@ export function when(ms, now) {
 /** A countdown: "1d 2h", "3h 4m", "5m 06s", "42s", or "expired". */
 export function countdown(seconds) {
   if (!(seconds > 0)) return "expired";
-  const s = Math.ceil(seconds);
+  return duration(seconds);
+}
+
+/** A length of time: "1d 2h", "3h 4m", "5m 06s", "42s"; "0s" for nothing. */
+export function duration(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
   if (s >= 86400) return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
   if (s >= 3600) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
@@ -121,4 +126,26 @@ export function urgency(seconds) {
   if (seconds < 300) return "t-soon";
   if (seconds < 900) return "t-near";
   return "t-far";
+}
+
+function about(pct) {
+  const a = Math.abs(pct);
+  return a >= 10 ? a.toFixed(0) : a >= 1 ? a.toFixed(1).replace(/\.0$/, "") : a.toFixed(1);
+}
+
+/** An asset's drift and volatility (per second, as the API gives them) in a player's words:
+ *  {trend, swing, sentence, short}. The expected move over a minute is exp(60·drift) − 1. */
+export function character(drift, volatility) {
+  const minute = (Math.exp(60 * Number(drift)) - 1) * 100;
+  const second = Number(volatility) * 100;
+  const flat = !Number.isFinite(minute) || Math.abs(minute) < 0.5;
+  const way = minute > 0 ? "rise" : "fall";
+  const trend = flat ? "has no clear trend" : `tends to ${way} about ${about(minute)}% a minute`;
+  const swing = `swings about ${about(second)}% a second`;
+  return {
+    trend,
+    swing,
+    sentence: `${trend.charAt(0).toUpperCase()}${trend.slice(1)} and ${swing}.`,
+    short: `${flat ? "flat" : `${way}s ${about(minute)}%/min`}, swings ${about(second)}%/s`,
+  };
 }

@@ -7,8 +7,12 @@ import {
 } from "./state.js";
 import * as toasts from "./toasts.js";
 import { describeSettlement } from "./settlements.js";
+import * as notifications from "./notifications.js";
+import * as keys from "./keys.js";
+import * as intro from "./intro.js";
 import * as alerts from "./alerts.js";
 import * as fmt from "./format.js";
+import { atoms, USD } from "./decimal.js";
 import { mountLayouts } from "./layout.js";
 import { watchNetwork } from "./network.js";
 import { followSections } from "./sections.js";
@@ -23,10 +27,17 @@ const MAX_PERFORMANCE_POINTS = 600;
 let app;
 let ready = false;
 
+const HISTORY_PAGE = 300;
+
+/** An asset's prices: the latest page, or what follows sinceTick. A gap longer than one page
+ *  (and than a chart keeps) is not bridged page by page: the latest page replaces the cache, so
+ *  no hole stays behind and no straight line is drawn across one. */
 async function loadHistory(asset, sinceTick) {
-  const query = sinceTick === undefined ? "limit=300" : `since_tick=${sinceTick}&limit=300`;
+  const follow = sinceTick !== undefined && asset.tick - sinceTick <= HISTORY_PAGE;
+  const query = follow ? `since_tick=${sinceTick}&limit=${HISTORY_PAGE}` : `limit=${HISTORY_PAGE}`;
   try {
     const body = await api.get(`/assets/${asset.id}/history?${query}`);
+    if (sinceTick !== undefined && !follow) asset.history = [];
     mergeHistory(asset, body.points);
   } catch (err) {
     console.warn(`history of ${asset.symbol}`, err);
@@ -39,6 +50,10 @@ function setLeaders(body) {
   if (seq < state.leadersSeq) return false; // an older pass than the one shown
   state.leadersSeq = seq;
   state.leaders = body.leaderboard;
+  if (body.players !== undefined) state.players = body.players;
+  if (body.me !== undefined) state.me = body.me; // only the REST reply knows who asks
+  const mine = body.leaderboard.find((r) => r.display_name === state.displayName);
+  if (mine) state.me = mine;
   return true;
 }
 
@@ -58,6 +73,7 @@ async function boot() {
   }
   state.displayName = app.dataset.displayName || "";
   toasts.init();
+  notifications.init();
   watchNetwork();
   wirePushes();
 
@@ -83,6 +99,8 @@ async function boot() {
   followSections(app);
   followLinks(layouts);
   alerts.init();
+  keys.init();
+  intro.init();
   app.dataset.state = "ready";
   emit("ready", layouts);
   // the leaderboard is pushed after each ranking pass: the page never asks for it again
@@ -115,21 +133,43 @@ function onPrices(msg) {
   if (unknown) emit("gap", "unknown asset");
 }
 
+/** Settlements that happened while the page was not listening: the player is told, once. */
+function tellWhatSettledMeanwhile(items) {
+  if (!items.length) return;
+  const value = items.reduce((sum, i) => sum + atoms(i.value, USD), 0n);
+  const about = describeSettlement({ count: items.length, value, items });
+  toasts.toast({ ...about, title: `While you were away: ${about.title}`, timeout: 0 });
+}
+
 let filling = null;
 async function fillGap(reason) {
   if (!ready) return;
   // ask for exactly what follows the last tick held without a hole
   const since = new Map([...state.assets.values()].map((a) => [a.symbol, a.filledTo >= 0 ? a.filledTo : undefined]));
+  const known = new Set(state.trades.map((r) => r.key));
   try {
-    const [assets, portfolio] = await Promise.all([api.get("/assets"), api.get("/portfolio")]);
+    // everything a push would have brought while the socket was away, not only prices
+    const [assets, portfolio, trades, settlements, perf, leaders, tape] = await Promise.all([
+      api.get("/assets"), api.get("/portfolio"), api.get("/trades?limit=100"), api.get("/settlements?limit=50"),
+      api.get("/performance/history?points=300"), api.get("/leaderboard?limit=25"), api.get("/tape?limit=100"),
+    ]);
     const live = new Set(assets.assets.map((q) => q.symbol));
     for (const symbol of [...state.assets.keys()]) if (!live.has(symbol)) { removeAsset(symbol); alerts.forget(symbol); }
     for (const q of assets.assets) addAsset(q);
     await Promise.all([...state.assets.values()].map((a) => loadHistory(a, since.get(a.symbol))));
     setPortfolio(portfolio);
+    addOwn([...trades.trades.map(fromTrade), ...settlements.settlements.map(fromSettlement)]);
+    state.performance = perf.points.map((p) => ({ x: Date.parse(p.t), y: Number(p.value) }));
+    setLeaders(leaders);
+    state.tape = tape.tape;
     emit("assets");
     emit("portfolio");
+    emit("own");
+    emit("tape");
+    emit("leaders");
+    emit("performance");
     emit("tick");
+    tellWhatSettledMeanwhile(settlements.settlements.filter((s) => !known.has(fromSettlement(s).key)));
   } catch (err) {
     console.warn(`gap fill after ${reason}`, err);
   }
@@ -143,7 +183,8 @@ function wirePushes() {
     const asset = addAsset(q);
     if (!asset.history.length) { asset.history.push({ x: asset.bornAt, y: Number(q.price) }); asset.seen = 1; }
     emit("assets");
-    toasts.toast({ id: "asset-born", kind: "info", title: "New asset", message: `${q.symbol} listed at ${fmt.price(q.price)}, expires in ${fmt.countdown(q.seconds_to_expiry)}.` });
+    // a new asset every few seconds would cover the page: it goes to the history only
+    toasts.note({ kind: "info", title: "New asset", message: `${q.symbol} listed at ${fmt.price(q.price)}, expires in ${fmt.countdown(q.seconds_to_expiry)}.` });
   });
   on("push:asset_expired", (msg) => {
     if (!ready) return;
@@ -157,7 +198,17 @@ function wirePushes() {
     if (state.tape.length > 100) state.tape.length = 100;
     emit("tape");
   });
-  on("push:asset_settled", (msg) => setFinalPrice(msg.symbol, msg.settlement_price));
+  // public: everyone hears that an asset expired and settled, on the tape and in the history
+  on("push:asset_settled", (msg) => {
+    setFinalPrice(msg.symbol, msg.settlement_price);
+    if (!ready) return;
+    const at = new Date(state.serverTime ?? Date.now()).toISOString();
+    state.tape.unshift({ kind: "settled", symbol: msg.symbol, price: msg.settlement_price, executed_at: at });
+    if (state.tape.length > 100) state.tape.length = 100;
+    emit("tape");
+    const how = msg.worthless ? "worthless, below one cent" : `at ${fmt.price(msg.settlement_price)}`;
+    toasts.note({ kind: "info", title: `${msg.symbol} settled`, message: `${msg.symbol} expired and settled ${how}.` });
+  });
   on("push:portfolio", (body) => { setPortfolio(body); emit("portfolio"); });
   on("push:settlement", (msg) => {
     addOwn(msg.items.map(fromSettlement));

@@ -14,6 +14,8 @@ export const state = {
   tape: [], // public trades, newest first
   leaders: [], // the last ranking pass's top rows (GET /leaderboard once, then pushes)
   leadersSeq: 0, // the tick_seq of that pass
+  me: null, // the player's own row of the last pass that returned it (GET /leaderboard), if ranked
+  players: 0, // how many players that pass ranked
   performance: [], // {x: ms, y: value}
   tickSeq: null,
   serverTime: null, // ms of the last tick's server time
@@ -153,6 +155,12 @@ export function stats(asset) {
   const mu = n ? returns.reduce((a, b) => a + b, 0) / n : NaN;
   const sigma = n > 1 ? Math.sqrt(returns.reduce((a, r) => a + (r - mu) ** 2, 0) / (n - 1)) : NaN;
   return { mu, sigma, n: asset.seen };
+}
+
+/** The asset's age in seconds: the server's tick count for it (one tick a second since birth),
+ *  not the prices this browser happened to see. */
+export function ageSeconds(asset) {
+  return asset.tick;
 }
 
 export function changePct(asset) {

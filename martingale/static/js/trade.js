@@ -86,7 +86,7 @@ export function sellAll(symbol) {
 export async function sellEverything() {
   const symbols = (state.portfolio?.holdings || []).map((h) => h.symbol);
   if (!symbols.length) { toast({ kind: "info", message: "You hold no positions." }); return; }
-  const progress = toast({ id: "sell-all", kind: "info", message: `Selling ${symbols.length} position(s)…`, timeout: 0 });
+  const progress = toast({ id: "sell-all", kind: "info", message: `Selling ${symbols.length} position(s)…`, timeout: 0, record: false });
   let sold = 0;
   for (const [i, symbol] of symbols.entries()) {
     progress.update(`Selling ${symbols.length} position(s)… (${i + 1}/${symbols.length})`);

@@ -4,7 +4,7 @@ import { fill, $, setText } from "../dom.js";
 import * as fmt from "../format.js";
 import { state, sortedAssets, liveAccount } from "../state.js";
 import { renderAccountStats } from "../views/account.js";
-import { renderLeaders } from "../views/leaders.js";
+import { renderLeaders, renderMyRank } from "../views/leaders.js";
 import { ownTradeRow, tapeRow } from "../views/trades.js";
 import { allocationChart } from "../views/allocation.js";
 import { portfolioChart } from "../views/portfolio.js";
@@ -67,6 +67,7 @@ function onTick() {
   form.refresh();
   charts.draw();
   pv.draw();
+  renderMyRank($('#lead-h', root).closest("section").querySelector('[data-role="my-rank"]'));
 }
 
 function renderCountdowns() {

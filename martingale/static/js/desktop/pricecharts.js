@@ -1,15 +1,30 @@
 // The desktop's price charts: 1 to 4 panels, each drawing up to 8 symbols the player adds.
 import { h, fill, $, setText, assetColor } from "../dom.js";
 import * as fmt from "../format.js";
-import { state, sortedAssets } from "../state.js";
+import { state, sortedAssets, changePct, liveAccount } from "../state.js";
 import { lineChart, series } from "../charts.js";
 
 const MAX_SYMBOLS = 8;
+
+const COUNT_KEY = "martingale.chartCount";
+
+/** Symbols worth a chart, best first: the player's holdings by value, then the biggest movers. */
+function suggestions(exclude) {
+  const held = new Map((liveAccount()?.positions || []).map((p) => [p.symbol, Number(p.marketValue)]));
+  return sortedAssets()
+    .filter((a) => !exclude.has(a.symbol))
+    .map((a) => [held.has(a.symbol) ? 1e18 + held.get(a.symbol) : Math.abs(changePct(a)), a.symbol])
+    .sort((x, y) => y[0] - x[0])
+    .map(([, symbol]) => symbol);
+}
 
 export function priceCharts(panel) {
   const box = $("#price-charts", panel);
   const count = $("#chart-count", panel);
   const charts = []; // {el, chart, symbols: Set, select, tags, last}
+  const saved = localStorage.getItem(COUNT_KEY);
+  if ([...count.options].some((o) => o.value === saved)) count.value = saved;
+  const charted = () => new Set(charts.flatMap((pc) => [...pc.symbols]));
 
   function setCount(n) {
     while (charts.length > n) {
@@ -17,10 +32,9 @@ export function priceCharts(panel) {
       pc.chart?.destroy();
       pc.el.remove();
     }
-    const defaults = sortedAssets().map((a) => a.symbol);
     while (charts.length < n) {
-      const pick = defaults[charts.length] ? [defaults[charts.length]] : [];
-      charts.push(makeChart(charts.length, pick));
+      const pick = suggestions(charted())[0];
+      charts.push(makeChart(charts.length, pick ? [pick] : []));
     }
     box.dataset.count = String(n);
     draw();
@@ -48,12 +62,15 @@ export function priceCharts(panel) {
     return pc;
   }
 
-  /** The symbol choices follow the live assets; expired symbols leave the chart. */
+  /** The symbol choices follow the live assets; expired symbols leave the chart, and a chart left
+   *  empty takes the best symbol not charted yet. The picker offers one not on this chart. */
   function fillSelect(pc) {
     const current = pc.select.value;
     fill(pc.select, sortedAssets().map((a) => h("option", { value: a.symbol, text: a.symbol })));
-    if (state.assets.has(current)) pc.select.value = current;
     for (const s of [...pc.symbols]) if (!state.assets.has(s)) pc.symbols.delete(s);
+    if (!pc.symbols.size) { const next = suggestions(charted())[0]; if (next) pc.symbols.add(next); }
+    if (state.assets.has(current) && !pc.symbols.has(current)) pc.select.value = current;
+    else pc.select.value = suggestions(pc.symbols)[0] ?? "";
     renderTags(pc);
   }
 
@@ -77,7 +94,7 @@ export function priceCharts(panel) {
     }
   }
 
-  count.addEventListener("change", () => setCount(Number(count.value)));
+  count.addEventListener("change", () => { localStorage.setItem(COUNT_KEY, count.value); setCount(Number(count.value)); });
 
   return {
     /** Follow the live assets (the first call makes the charts the count asks for). */

@@ -32,6 +32,7 @@ export function tradeForm(form) {
     const worth = limit ? null : orderValue(symbol.value, quantity.value.trim());
     if (limit || error.dataset.kind === "limit") showError(limit, "limit");
     setText(out("price"), asset ? fmt.price(asset.price) : "—");
+    setText(out("character"), asset ? fmt.character(asset.drift, asset.volatility).sentence : "");
     setText(out("held"), held ? fmt.qty(held.quantity) : "0");
     setText(out("cash"), fmt.usd(cash));
     setText(out("est-label"), side() === "buy" ? "Estimated cost" : "Estimated proceeds");
@@ -97,7 +98,7 @@ export function tradeForm(form) {
       symbol.value = s;
       if (withSide) setSide(withSide);
       if (withSide === "sell") quantity.value = holding(s) ? fmt.plainQty(holding(s).quantity) : "";
-      refresh();
+      symbol.dispatchEvent(new Event("change")); // refreshes, and the board marks the row
       quantity.focus();
     },
   };

@@ -1,7 +1,7 @@
 // The phone's asset cards, one screen each, snapped as they scroll; the one in view is "current".
 import { h, $, setText, setTone, assetColor } from "../dom.js";
 import * as fmt from "../format.js";
-import { state, sortedAssets, secondsLeft, changePct, liveAccount, holding, stats } from "../state.js";
+import { state, sortedAssets, secondsLeft, changePct, liveAccount, holding, stats, ageSeconds } from "../state.js";
 import { lineChart, series, avgCostSeries } from "../charts.js";
 
 /** onCurrent() runs when another card becomes the current one; onGone(symbol, next) when the
@@ -20,11 +20,13 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
       change: h("p", { class: "m-change mono" }),
       expiry: h("p", { class: "m-expiry mono" }),
       position: h("p", { class: "m-position mono" }),
+      character: h("p", { class: "m-character", text: fmt.character(asset.drift, asset.volatility).sentence }),
       canvas: h("canvas", { role: "img", "aria-label": `${asset.symbol} price chart` }),
     };
     const el = h("article", { class: "m-card", "aria-label": asset.symbol, dataset: { symbol: asset.symbol } },
       h("header", { class: "m-card-head" }, p.sym, p.stats),
       h("div", { class: "m-quote" }, p.price, h("div", { class: "m-sub" }, p.change, p.expiry)),
+      p.character,
       p.position,
       h("div", { class: "chart-box m-chart" }, p.canvas));
     assetColor(el, asset.color);
@@ -42,7 +44,7 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
     setText(c.change, `${fmt.arrow(fmt.pctSign(ch))} ${fmt.pct(ch)}`);
     setTone(c.change, fmt.pctSign(ch));
     const s = stats(asset);
-    setText(c.stats, `μ ${fmt.pct(s.mu, 2)} · σ ${Number.isFinite(s.sigma) ? s.sigma.toFixed(2) + "%" : "—"} · n ${s.n}`);
+    setText(c.stats, `μ ${fmt.pct(s.mu, 2)} · σ ${Number.isFinite(s.sigma) ? s.sigma.toFixed(2) + "%" : "—"} · age ${fmt.duration(ageSeconds(asset))}`);
     const held = holding(asset.symbol);
     if (held) {
       const pos = liveAccount().positions.find((x) => x.symbol === asset.symbol);
@@ -116,6 +118,7 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
     scrollTo,
     /** Cards equal to the live assets, in alphabetical order; the current one stays if live. */
     render() {
+      const before = [...box.children].map((el) => el.dataset.symbol); // on screen, top to bottom
       for (const [symbol, c] of cards) {
         if (!state.assets.has(symbol)) { observer.unobserve(c.el); c.chart?.destroy(); c.el.remove(); cards.delete(symbol); }
       }
@@ -125,9 +128,18 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
         update(asset);
       }
       if (!current || !state.assets.has(current)) {
+        // the card that slid into the gone card's place is the one on screen: it is current,
+        // and the scroll is set on it, so Buy never names a card the player cannot see
         const gone = current;
-        current = sortedAssets()[0]?.symbol ?? null;
+        const list = sortedAssets().map((a) => a.symbol);
+        current = gone
+          ? (before.slice(before.indexOf(gone) + 1).find((s) => state.assets.has(s)) ?? list[list.length - 1] ?? null)
+          : (list[0] ?? null);
+        if (gone && current) scrollTo(current, false);
         if (gone) onGone(gone, current);
+      } else if (!landing && before.length && before.join() !== [...box.children].map((el) => el.dataset.symbol).join()) {
+        // a card born or gone above the one on screen shifted it: hold the player's card in view
+        scrollTo(current, false);
       }
       onCurrent();
     },

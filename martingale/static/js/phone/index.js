@@ -1,12 +1,12 @@
 // The phone layout (<= 768px): a top bar, four tabs (assets as swipe cards or an overview grid,
 // history, leaders, account), the buy/sell actions and their sheet.
-import { fill, $, $$, setText } from "../dom.js";
+import { fill, h, $, $$, setText } from "../dom.js";
 import * as fmt from "../format.js";
 import { state, sortedAssets, liveAccount, holding } from "../state.js";
 import { sellAll } from "../trade.js";
 import * as toasts from "../toasts.js";
 import { confirmSellEverything } from "../confirm.js";
-import { renderLeaders } from "../views/leaders.js";
+import { renderLeaders, renderMyRank } from "../views/leaders.js";
 import { ownTradeRow } from "../views/trades.js";
 import { assetCards } from "./cards.js";
 import { overviewTiles } from "./overview.js";
@@ -77,6 +77,7 @@ function onTick() {
   cards.refresh();
   if (overviewShown()) tiles.refresh();
   if (account.shown()) { account.renderFigures(); account.drawPerformance(); }
+  renderMyRank($("#m-tab-leaders [data-role=\"my-rank\"]", root));
 }
 
 function renderHistory() {
@@ -121,7 +122,11 @@ function renderActions() {
     const action = b.dataset.mAction;
     b.disabled = !current || !state.online || (action !== "buy" && !held);
     const label = action === "buy" ? "Buy" : action === "sell" ? "Sell" : "Sell all";
-    setText(b, current ? `${label} ${current}` : label);
+    // the symbol in its own span, which the narrowest screens hide (the card names the asset)
+    if (b.dataset.label !== `${label} ${current}`) {
+      b.dataset.label = `${label} ${current}`;
+      b.replaceChildren(label, ...(current ? [" ", h("span", { class: "m-act-sym", text: current })] : []));
+    }
   }
 }
 

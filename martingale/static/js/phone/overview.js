@@ -1,7 +1,7 @@
-// The phone's overview: every asset as a small tile (price, change, μ, σ, n, expiry), held ones ringed.
+// The phone's overview: every asset as a small tile (price, change, μ, σ, age, expiry), held ones ringed.
 import { h, setText, setTone, assetColor } from "../dom.js";
 import * as fmt from "../format.js";
-import { state, sortedAssets, secondsLeft, changePct, liveAccount, stats } from "../state.js";
+import { state, sortedAssets, secondsLeft, changePct, liveAccount, stats, ageSeconds } from "../state.js";
 
 /** onPick(symbol) runs when a tile's symbol is pressed. */
 export function overviewTiles(box, { onPick }) {
@@ -22,7 +22,7 @@ export function overviewTiles(box, { onPick }) {
       h("dl", { class: "o-stats" },
         h("div", {}, h("dt", { text: "μ" }), p.mu),
         h("div", {}, h("dt", { text: "σ" }), p.sigma),
-        h("div", {}, h("dt", { text: "n" }), p.n)));
+        h("div", {}, h("dt", { text: "age" }), p.n)));
     assetColor(el, asset.color);
     // a tap anywhere on the tile picks it, not only on its small symbol chip
     el.classList.add("pickable");
@@ -42,7 +42,7 @@ export function overviewTiles(box, { onPick }) {
     setTone(t.mu, Math.sign(s.mu) || -1);
     setText(t.sigma, Number.isFinite(s.sigma) ? `${s.sigma.toFixed(2)}%` : "—");
     t.sigma.className = `mono ${!Number.isFinite(s.sigma) ? "" : s.sigma < 3 ? "up" : s.sigma < 6 ? "warn" : "down"}`;
-    setText(t.n, String(s.n));
+    setText(t.n, fmt.duration(ageSeconds(asset)));
     const left = secondsLeft(asset);
     setText(t.expiry, fmt.countdown(left));
     t.expiry.setAttribute("aria-label", `expires in ${fmt.countdown(left)}`);

@@ -35,6 +35,15 @@ export function ownTradeRow(r, { brief = false } = {}) {
 
 /** One public trade on the tape, the signed-in player's own marked. */
 export function tapeRow(t) {
+  if (t.kind === "settled") {  // the market's own line: an asset expired and settled
+    return h("tr", { class: "market-line" },
+      h("td", { class: "mono muted", text: fmt.time(Date.parse(t.executed_at)) }),
+      h("td", { class: "name muted", text: "Market" }),
+      h("th", { scope: "row" }, symTag(t.symbol)),
+      h("td", {}, kindBadge("settled")),
+      h("td", { class: "num mono muted", text: "—" }),
+      h("td", { class: "num mono", text: fmt.price(t.price) }));
+  }
   return h("tr", { class: t.display_name === state.displayName ? "mine" : "" },
     h("td", { class: "mono muted", text: fmt.time(Date.parse(t.executed_at)) }),
     h("td", { class: "name", text: t.display_name }),
