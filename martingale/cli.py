@@ -37,6 +37,7 @@ from .money import qty as fmt_quantity
 from .proofs import verify_asset
 from .reconcile import format_report, reconcile
 from .retention import compact_ticks
+from .web.shell import ShellError, build_shell
 
 
 def register(app: Flask) -> None:
@@ -55,6 +56,7 @@ def register(app: Flask) -> None:
         auth_events_command,
         trading_command,
         openapi_command,
+        mobile_shell_command,
     ):
         app.cli.add_command(command)
 
@@ -300,3 +302,26 @@ def openapi_command(check: bool) -> None:
         sys.exit(0 if SPEC.read_text() == text else 1)
     SPEC.write_text(text)
     click.echo(f"wrote {SPEC}")
+
+
+@click.command("mobile-shell")
+@click.option(
+    "--server-url",
+    envvar="MARTINGALE_SERVER_URL",
+    required=True,
+    help="The hosted game the apps talk to (env MARTINGALE_SERVER_URL), e.g. https://play.example",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("mobile/www"),
+    show_default=True,
+)
+@with_appcontext
+def mobile_shell_command(server_url: str, out: Path) -> None:
+    """Render the phone apps' bundled shell (pages and static files) into OUT for `npx cap sync`."""
+    try:
+        pages = build_shell(_this_app(), out, server_url)
+    except ShellError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"wrote {', '.join(str(p) for p in pages)} and {out / 'static'}/")

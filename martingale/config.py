@@ -41,6 +41,11 @@ DEFAULTS: dict[str, str] = {
     "MARTINGALE_REFRESH_TOKEN_DAYS": "30",
     "MARTINGALE_SESSION_HOURS": "12",
     "MARTINGALE_CORS_ORIGINS": "",
+    # the phone apps allowed to open /asset and /proof links (web/links.py, docs/mobile.md):
+    # Apple's "TEAMID.bundle.id" app ids; Android's package and its signing keys' SHA-256
+    "MARTINGALE_IOS_APP_IDS": "",
+    "MARTINGALE_ANDROID_PACKAGE": "",
+    "MARTINGALE_ANDROID_CERT_SHA256": "",
     "MARTINGALE_ASYNC_MODE": "threading",
     # Redis, as Heroku's add-on names it: when set, it carries Socket.IO messages between processes
     # and holds the rate-limit counters, unless the two overrides below name something else
@@ -193,6 +198,11 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> d
         # beside cors.CAPACITOR_ORIGINS, which are always allowed
         "MARTINGALE_CORS_ORIGINS": _origins(
             "MARTINGALE_CORS_ORIGINS", env["MARTINGALE_CORS_ORIGINS"]
+        ),
+        "MARTINGALE_IOS_APP_IDS": tuple(env["MARTINGALE_IOS_APP_IDS"].split()),
+        "MARTINGALE_ANDROID_PACKAGE": env["MARTINGALE_ANDROID_PACKAGE"].strip(),
+        "MARTINGALE_ANDROID_CERT_SHA256": tuple(
+            env["MARTINGALE_ANDROID_CERT_SHA256"].upper().split()
         ),
         "MARTINGALE_ASYNC_MODE": env["MARTINGALE_ASYNC_MODE"],
         "MARTINGALE_MESSAGE_QUEUE": env["MARTINGALE_MESSAGE_QUEUE"] or env["REDIS_URL"] or None,

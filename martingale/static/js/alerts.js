@@ -3,7 +3,7 @@ import { state, on, secondsLeft } from "./state.js";
 import { toast, close, isOpen } from "./toasts.js";
 import * as fmt from "./format.js";
 
-const WARN_S = 120;
+export const WARN_S = 120; // also when the phone apps notify (wrapper.js)
 const SNOOZE_MS = 60_000;
 const SHOW_MS = 10_000;
 const snoozed = new Map(); // symbol -> performance.now() until which it stays quiet

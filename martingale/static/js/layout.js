@@ -11,7 +11,7 @@ export function isPhone() {
 
 /**
  * Show the layout on screen from the loaded state, then keep it live. A layout is
- * {init(app), renderAll(), on: {topic: handler}}; init runs once, the first time it is shown.
+ * {init(app), renderAll(), select(symbol), on: {topic: handler}}; init runs once, the first time it is shown.
  */
 export function mountLayouts(app, { desktop, phone }) {
   const started = new Set();
@@ -25,4 +25,8 @@ export function mountLayouts(app, { desktop, phone }) {
   for (const topic of TOPICS) on(topic, (payload) => shown.on[topic]?.(payload));
   phoneQuery.addEventListener("change", show);
   show();
+  return {
+    /** Bring an asset forward in the layout on screen (a deep link: links.js). */
+    select: (symbol) => shown.select(symbol),
+  };
 }

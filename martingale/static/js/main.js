@@ -18,6 +18,10 @@ import { watchNetwork } from "./network.js";
 import { followSections } from "./sections.js";
 import { desktop } from "./desktop/index.js";
 import { phone } from "./phone/index.js";
+import { inShell } from "./shell.js";
+import { signIn } from "./login.js";
+import { followLinks } from "./links.js";
+import { startWrapper } from "./wrapper.js";
 
 const MAX_PERFORMANCE_POINTS = 600;
 let app;
@@ -55,6 +59,18 @@ function setLeaders(body) {
 
 async function boot() {
   app = document.getElementById("app");
+  startWrapper();
+  if (inShell) {
+    // the phone apps' shell: the hosted game's account behind the stored token, or its sign-in
+    const account = await signIn().catch((err) => ({ err }));
+    if (!account) return;
+    if (account.err) {
+      toasts.init();
+      toasts.toast({ kind: "error", title: "Could not reach the game", message: account.err.message || String(account.err), timeout: 0 });
+      return;
+    }
+    app.dataset.displayName = account.display_name;
+  }
   state.displayName = app.dataset.displayName || "";
   toasts.init();
   notifications.init();
@@ -79,13 +95,15 @@ async function boot() {
     return;
   }
   ready = true;
-  mountLayouts(app, { desktop, phone });
+  const layouts = mountLayouts(app, { desktop, phone });
   followSections(app);
+  followLinks(layouts);
   alerts.init();
   keys.init();
   intro.init();
   app.dataset.state = "ready";
   sessionStorage.removeItem("martingale.offlineTries"); // the offline page's backoff starts over
+  emit("ready", layouts);
   // the leaderboard is pushed after each ranking pass: the page never asks for it again
   socket.connect().on("leaderboard", (body) => { if (setLeaders(body)) emit("leaders"); });
   setInterval(() => emit("second"), 1000);

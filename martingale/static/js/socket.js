@@ -1,5 +1,7 @@
 // Socket.IO: pushes in, trades out by acknowledgement. Notices tick gaps and reconnects.
 import { state, emit } from "./state.js";
+import { inShell, server } from "./shell.js";
+import * as tokens from "./tokens.js";
 
 let socket = null;
 let everConnected = false;
@@ -7,9 +9,12 @@ let everConnected = false;
 export function connect() {
   // WebSocket only: one connection held by one worker, so any number of web workers can serve it
   // (no long-polling, whose requests would have to reach the same worker: docs/decisions/0006)
-  socket = window.io({ transports: ["websocket"], reconnectionDelayMax: 5000 });
+  const options = { transports: ["websocket"], reconnectionDelayMax: 5000 };
+  // the phone apps' shell: the hosted game, with a fresh access token at every (re)connection
+  socket = inShell ? window.io(server, { ...options, auth: withToken }) : window.io(options);
   socket.on("connect", () => {
     state.connected = true;
+    retried = false;
     emit("connection", true);
     if (everConnected) emit("gap", "reconnect");
     everConnected = true;
@@ -21,6 +26,7 @@ export function connect() {
     if (reason === "io server disconnect") emit("signed_out");
   });
   socket.on("connect_error", () => emit("connection", false));
+  if (inShell) socket.on("connect_error", retryRefused);
   socket.on("prices", (msg) => {
     const skipped = state.tickSeq !== null && msg.tick_seq > state.tickSeq + 1;
     emit("prices", msg);
@@ -30,6 +36,31 @@ export function connect() {
     socket.on(name, (msg) => emit(`push:${name}`, msg));
   }
   return socket;
+}
+
+function withToken(cb) {
+  tokens.accessToken().then((token) => cb(token ? { token } : {}), () => cb({}));
+}
+
+// A handshake the server refused (an access token gone stale) is not retried by the client:
+// refresh once, then try again; signed out, the page's next API call asks for a login.
+let retried = false;
+async function retryRefused() {
+  if (socket.active || retried) return;
+  retried = true;
+  if (await tokens.refresh().catch(() => null)) socket.connect();
+}
+
+/** The app went to the background: close the socket rather than trust it on return (a suspended
+ *  app's WebSocket can still claim to be open). */
+export function pause() {
+  socket?.disconnect();
+}
+
+/** Back in the foreground: reconnect; the reconnection fills the gap like any other (main.js). */
+export function resume() {
+  retried = false;
+  if (socket && !socket.connected) socket.connect();
 }
 
 /** Emit a trade and wait for its acknowledgement; rejects on timeout or when not connected. */

@@ -181,5 +181,5 @@ export function fromTrade(t) {
 }
 
 export function fromSettlement(s) {
-  return { key: `s${s.asset_id}`, kind: "settled", symbol: s.symbol, quantity: s.quantity, price: s.price, total: s.value, at: Date.parse(s.settled_at) };
+  return { key: `s${s.asset_id}`, kind: "settled", assetId: s.asset_id, symbol: s.symbol, quantity: s.quantity, price: s.price, total: s.value, at: Date.parse(s.settled_at) };
 }

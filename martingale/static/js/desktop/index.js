@@ -95,9 +95,16 @@ function renderAll() {
   onTick();
 }
 
+// a deep link's asset: in the trade form, its row in view
+function select(symbol) {
+  form.select(symbol);
+  root.querySelector(`#asset-table tr[data-symbol="${CSS.escape(symbol)}"]`)?.scrollIntoView({ block: "center" });
+}
+
 export const desktop = {
   init,
   renderAll,
+  select,
   on: {
     assets: renderAssets,
     tick: onTick,

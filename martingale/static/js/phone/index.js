@@ -167,9 +167,17 @@ function wireSearch() {
   window.addEventListener("pageshow", () => { input.value = ""; });
 }
 
+// a deep link's asset: the Assets tab, its card on screen
+function select(symbol) {
+  $('.m-tabs [data-tab="assets"]', root).click();
+  toggleOverview(false);
+  cards.scrollTo(symbol, false);
+}
+
 export const phone = {
   init,
   renderAll,
+  select,
   on: {
     assets: renderAssets,
     tick: onTick,

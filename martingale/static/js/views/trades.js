@@ -2,6 +2,7 @@
 import { h, assetColor } from "../dom.js";
 import * as fmt from "../format.js";
 import { state, serverNow } from "../state.js";
+import { proofHref } from "../shell.js";
 
 const KIND = { buy: "Buy", sell: "Sell", settled: "Settled" };
 
@@ -13,6 +14,11 @@ function kindBadge(kind) {
   return h("span", { class: `side side-${kind}`, text: KIND[kind] || kind });
 }
 
+// a settled asset's seed is public: its proof page checks the price it settled at, and shares it
+function proofLink(r) {
+  return h("a", { class: "proof-link", href: proofHref(r.assetId), "aria-label": `Proof of ${r.symbol}`, text: "Proof" });
+}
+
 /** One own trade or settlement. brief: the short time and no total column (the phone). */
 export function ownTradeRow(r, { brief = false } = {}) {
   const at = brief
@@ -21,7 +27,7 @@ export function ownTradeRow(r, { brief = false } = {}) {
   return h("tr", {},
     at,
     h("th", { scope: "row" }, symTag(r.symbol)),
-    h("td", {}, kindBadge(r.kind)),
+    h("td", {}, kindBadge(r.kind), r.assetId ? proofLink(r) : null),
     h("td", { class: "num mono", text: fmt.qty(r.quantity) }),
     h("td", { class: "num mono", text: fmt.price(r.price) }),
     brief ? null : h("td", { class: "num mono", text: fmt.usd(r.total) }));
