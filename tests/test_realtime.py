@@ -245,6 +245,10 @@ def test_private_pushes_reach_only_their_player_while_public_data_reaches_all(
         assert set(settled) == {
             "id", "symbol", "seed", "settlement_tick", "settlement_price", "worthless"
         }  # fmt: skip
+        # the expiry names the price it settles at (a page showed its last tick's instead)
+        [expired] = [body for name, body in events if name == "asset_expired"]
+        assert expired["price"] == settled["settlement_price"]
+        assert expired["tick"] == settled["settlement_tick"]
         assert "player_id" not in str(events)
 
 

@@ -80,17 +80,20 @@ class Bridge:
     def on_asset_settled(self, report: dict[str, Any]) -> None:
         asset = {"id": report["asset_id"], "symbol": report["symbol"]}
         reason = "worthless" if report["worthless"] else "expired"
+        # the final price rides with the expiry: the last tick a client saw is not the final one
+        final = money.price(report["final_price"])
         self.socketio.emit(
-            "asset_expired", {**asset, "tick": report["final_tick"], "reason": reason},
+            "asset_expired",
+            {**asset, "tick": report["final_tick"], "price": final, "reason": reason},
             namespace=NAMESPACE,
-        )  # fmt: skip
+        )
         self.socketio.emit(
             "asset_settled",
             {
                 **asset,
                 "seed": report["seed_hex"],
                 "settlement_tick": report["final_tick"],
-                "settlement_price": money.price(report["final_price"]),
+                "settlement_price": final,
                 "worthless": report["worthless"],
             },
             namespace=NAMESPACE,

@@ -385,6 +385,33 @@ def test_back_online_the_page_catches_up_on_everything_and_says_what_settled(
     open_page.errors[:] = [e for e in open_page.errors if "ERR_INTERNET_DISCONNECTED" not in e]
 
 
+def test_the_expiry_notice_names_the_price_it_settles_at(game, market, open_page) -> None:
+    """Issue 11 item 14, seen in the screenshots: the card's "expired at" price was the last tick
+    the page saw (ticks apart from the end), and the settlement beside it named another."""
+    doomed = new_asset(game, lifetime_s="40", volatility="0.05")
+    page = open_page(PHONE)
+    register(page, market.url, "end_watcher")
+    page.goto(f"{market.url}/asset/{doomed.symbol}")
+    buy = page.locator('[data-m-action="buy"]')
+    expect(buy).to_have_text(f"Buy {doomed.symbol}")
+    buy.tap()
+    page.fill("#m-sheet-qty", "1")
+    page.locator('#m-sheet [data-sheet-action="confirm"]').tap()
+    expect(page.locator(f'.m-card[data-symbol="{doomed.symbol}"] .m-position')).to_contain_text(
+        "Position 1"
+    )
+    market.fast_forward(10)  # a tick is ten game seconds: the last one seen is well before the end
+    wait_until_settled(game, doomed.id)
+    page.locator('[data-role="notif-open"]:visible').tap()
+    notices = page.locator("#notif-dialog .notif-list")
+    expect(notices).to_contain_text("settled at $")
+    text = notices.inner_text()
+    expired = re.search(rf"{doomed.symbol} expired at (\$[\d,.]+)", text)
+    settled = re.search(rf"{doomed.symbol}: 1 bought at \$[\d,.]+, settled at (\$[\d,.]+)", text)
+    assert expired and settled, text
+    assert expired.group(1) == settled.group(1), text
+
+
 def wait_until_settled(game, asset_id: int) -> None:
     def settled() -> bool:
         return read(game.database, lambda s: s.get(Asset, asset_id).settled_at is not None)

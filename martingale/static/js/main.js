@@ -189,7 +189,7 @@ function wirePushes() {
   });
   on("push:asset_expired", (msg) => {
     if (!ready) return;
-    removeAsset(msg.symbol);
+    removeAsset(msg.symbol, msg.price);
     alerts.forget(msg.symbol);
     emit("assets");
   });

@@ -70,12 +70,15 @@ export function addAsset(q) {
   return asset;
 }
 
-export function removeAsset(symbol) {
+/** An asset gone; ``finalPrice``, when the expiry names it, is what it settles at. */
+export function removeAsset(symbol, finalPrice) {
   const asset = state.assets.get(symbol);
   state.assets.delete(symbol);
-  // until the settlement's portfolio push, the holding is worth its last price, not the older
-  // price of the last portfolio snapshot (the value chart spiked at every settlement)
-  if (asset) state.finalPrices.set(symbol, asset.price);
+  // until the settlement's portfolio push, the holding is worth its final price (or, unnamed,
+  // its last one), not the older price of the last portfolio snapshot (the value chart spiked
+  // at every settlement); the last tick this page saw may be a tick or more before the end
+  const last = finalPrice ?? asset?.price;
+  if (last) state.finalPrices.set(symbol, last);
   return asset;
 }
 

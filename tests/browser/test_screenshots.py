@@ -1,0 +1,90 @@
+"""Issue 11's check: the board, the trade ticket, a settlement and the about page at five widths.
+
+Each width writes its screenshots to test-artifacts/screens-<page>-<width>.png for a person to look
+at, and asserts what a picture cannot be trusted to show by itself: nothing runs off the side of
+the screen, and what the screenshot is of is on screen.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from ..helpers import new_asset
+from .helpers import register, screenshot
+
+# (width, height): the smallest phone still sold, a common phone, a tablet upright and lying down,
+# a laptop. The phone layout is the one at 768 px and below (layout.js).
+SIZES = [(320, 640), (390, 844), (768, 1024), (1024, 768), (1440, 900)]
+OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+
+
+@pytest.fixture
+def backend() -> str:
+    """The pictures are of the page; one database is enough."""
+    return "sqlite"
+
+
+def kind(width: int, height: int) -> dict:
+    if width <= 768:
+        return {
+            "viewport": {"width": width, "height": height},
+            "is_mobile": True,
+            "has_touch": True,
+            "device_scale_factor": 2,
+        }
+    return {"viewport": {"width": width, "height": height}, "locale": "en-US"}
+
+
+def shoot(page, name: str, width: int, *, clear_toasts: bool = True) -> None:
+    assert page.evaluate(OVERFLOW) <= 0, f"{name} at {width} px runs off the side"
+    print(
+        f"{name} {width}: {screenshot(page, f'screens-{name}-{width}.png', clear_toasts=clear_toasts)}"
+    )
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}" for w, _ in SIZES])
+def test_the_main_pages_at_every_width(game, market, open_page, width, height) -> None:
+    held = new_asset(game, lifetime_s="40", volatility="0.02")
+    phone = width <= 768
+    page = open_page(kind(width, height))
+    register(page, market.url, f"shot_{width}", f"Shooter {width}")
+    page.goto(
+        f"{market.url}/asset/{held.symbol}"
+    )  # the held asset brought forward on either layout
+    page.wait_for_selector('#app[data-state="ready"]', state="attached")
+
+    # the ticket, filled in, before the order goes
+    if phone:
+        buy = page.locator('[data-m-action="buy"]')
+        expect(buy).to_have_text(f"Buy {held.symbol}")
+        buy.tap()
+        page.fill("#m-sheet-qty", "3")
+        expect(page.locator('#m-sheet [data-sheet="estimate"]')).not_to_have_text("—")
+    else:
+        page.select_option("#trade-symbol", held.symbol)
+        page.fill("#trade-qty", "3")
+    shoot(page, "ticket", width)
+
+    if phone:
+        page.locator('#m-sheet [data-sheet-action="confirm"]').tap()
+        expect(page.locator(f'.m-card[data-symbol="{held.symbol}"] .m-position')).to_contain_text(
+            "Position 3"
+        )
+    else:
+        page.click('#trade-form button[data-side="buy"]')
+        expect(
+            page.locator(f'#holdings-table tbody tr[data-symbol="{held.symbol}"]')
+        ).to_have_count(1)
+    page.wait_for_timeout(1500)  # a few ticks drawn on the charts
+    shoot(page, "board", width)
+
+    market.fast_forward(10)  # the held asset expires and settles
+    settled = page.locator("#toasts .toast", has_text="1 position settled")
+    expect(settled).to_be_visible(timeout=30_000)
+    market.fast_forward(1)
+    shoot(page, "settlement", width, clear_toasts=False)
+
+    page.goto(f"{market.url}/about")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    shoot(page, "about", width)
