@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import os
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -46,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import schemathesis  # noqa: E402
+from books import reconcile  # noqa: E402  (a sibling: bench/ scripts run as files)
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.core.failures import FailureGroup  # noqa: E402
 
@@ -189,15 +189,6 @@ def logged_errors(log: Path) -> list[str]:
     return [line for line in log.read_text(errors="replace").splitlines() if ERROR.search(line)]
 
 
-def reconcile(database_url: str) -> bool:
-    env = dict(os.environ, DATABASE_URL=database_url)
-    flask = str(Path(sys.executable).parent / "flask")
-    result = subprocess.run([flask, "--app", "martingale", "reconcile"], cwd=ROOT, env=env,
-                            capture_output=True, text=True)  # fmt: skip
-    say(result.stdout.rstrip() + result.stderr.rstrip())
-    return result.returncode == 0
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -219,7 +210,7 @@ def main() -> int:
         ok = not run.failures and run.tally.total >= cases
         if args.database_url:
             say("\n== reconcile")
-            ok = reconcile(args.database_url) and ok
+            ok = reconcile(args.database_url, say) and ok
         else:
             say("no --database-url: the books were not reconciled")
     for backend in (args.start or "").split(","):
@@ -239,7 +230,7 @@ def main() -> int:
                 say(f"  {line[:2000]}")
             ok = ok and not errors
             say("\n== reconcile")
-            ok = reconcile(server.database_url) and ok and not run.failures
+            ok = reconcile(server.database_url, say) and ok and not run.failures
             ok = ok and run.tally.total >= cases
         finally:
             server.stop()

@@ -64,6 +64,8 @@ from sqlalchemy import func, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from books import reconcile  # noqa: E402  (a sibling: bench/ scripts run as files)
+
 from martingale import create_app, reports  # noqa: E402
 from martingale.asset_manager import Draw, create_asset  # noqa: E402
 from martingale.clock import ManualClock  # noqa: E402
@@ -578,15 +580,6 @@ def probe(url: str, watch: TickWatch, seconds: float, abusers: list[Account],
             "gap_max": max(gaps), "gap_p99": pct(gaps, 0.99), **counts}  # fmt: skip
 
 
-def reconcile(database_url: str) -> bool:
-    env = dict(os.environ, DATABASE_URL=database_url)
-    flask = str(Path(sys.executable).parent / "flask")
-    result = subprocess.run([flask, "--app", "martingale", "reconcile"], cwd=ROOT, env=env,
-                            capture_output=True, text=True)  # fmt: skip
-    say(result.stdout.rstrip() + result.stderr.rstrip())
-    return result.returncode == 0
-
-
 # -- the run -----------------------------------------------------------------------------------
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -783,7 +776,7 @@ def stall(url: str, abusers: list[Account], seconds: int, label: str,
 
 def books(database_url: str) -> bool:
     say("== reconcile")
-    return reconcile(database_url)
+    return reconcile(database_url, say)
 
 
 if __name__ == "__main__":
