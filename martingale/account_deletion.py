@@ -31,12 +31,11 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from . import audit, password_attempts
-from .auth import Principal, SessionEnded, check_nothing
+from .auth import Principal, SessionEnded, check_nothing, run_password_checked
 from .errors import TooManyAttempts, WrongPassword
 from .game import Game
 from .models import AuthEvent, AuthSession, LeaderboardRank, Player, RefreshToken
 from .names import DELETED_LABEL
-from .transaction_utils import run_in_transaction
 from .validators import MAX_PASSWORD, is_encodable
 
 WRONG = "the password is incorrect"
@@ -111,13 +110,8 @@ def delete_account(game: Game, principal: Principal, password: object, channel: 
                      session_id=principal.session_id, channel=channel)  # fmt: skip
         return Deleted(player.id, player.display_name)
 
-    try:
-        result = run_in_transaction(game.database, work)
-    except WrongPassword:
-        password_attempts.failed(game, account)
-        audit.record_alone(game, "login_failed", player_id=principal.player_id, channel=channel)
-        raise
-    # the name may be registered again by someone new: they must not inherit its failures
-    password_attempts.succeeded(game, account)
-    game.events.publish("sessions_revoked", {"session_ids": revoked})
-    return result
+    # a right password clears the name's budget: whoever registers it next must not inherit it
+    return run_password_checked(
+        game, work, account=account, player_id=principal.player_id, channel=channel,
+        revoked=revoked,
+    )  # fmt: skip

@@ -16,8 +16,10 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
@@ -44,6 +46,8 @@ WEB, API = "web", "api"
 _ACCESS_SALT = "martingale.access-token"
 # what could be a refresh token (ours are shorter than the maximum); anything else is refused unread
 MIN_REFRESH_TOKEN, MAX_REFRESH_TOKEN = 16, 128
+
+_T = TypeVar("_T")
 
 
 @functools.cache
@@ -360,11 +364,31 @@ def change_password(
                      session_id=opened.principal.session_id, channel=kind)  # fmt: skip
         return opened
 
+    return run_password_checked(
+        game, work, account=account, player_id=principal.player_id, channel=kind, revoked=revoked
+    )
+
+
+def run_password_checked(
+    game: Game,
+    work: Callable[[Session], _T],
+    *,
+    account: str,
+    player_id: int,
+    channel: str,
+    revoked: list[str],
+) -> _T:
+    """Run a transaction that checks the player's password and ends the sessions in ``revoked``.
+
+    A wrong password counts against the account's budget and is audited alone (the transaction
+    rolled back); a right one clears the budget, and the ended sessions' sockets are dropped on
+    every process once the change is committed.
+    """
     try:
         result = run_in_transaction(game.database, work)
     except WrongPassword:
         password_attempts.failed(game, account)
-        audit.record_alone(game, "login_failed", player_id=principal.player_id, channel=kind)
+        audit.record_alone(game, "login_failed", player_id=player_id, channel=channel)
         raise
     password_attempts.succeeded(game, account)
     game.events.publish("sessions_revoked", {"session_ids": revoked})
