@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .errors import UnknownAsset
 from .game import Game, expires_at, quoted_tick
-from .models import LIVE, Asset
+from .models import LIVE, Asset, Holding
 from .transaction_utils import read
 
 _ASSET_REF = re.compile(r"[A-Za-z]{1,10}|[0-9]{1,10}")
@@ -33,13 +33,16 @@ class Quote:
     seconds_to_expiry: float
     tick: int
     seed_commitment: str
+    open_interest: int  # quantity atoms held by all players together
 
 
 def live_quotes(game: Game) -> list[Quote]:
     def work(session: Session) -> list[Quote]:
         now = game.clock.now()
         quotes = []
-        for asset in session.scalars(Asset.live()):
+        assets = session.scalars(Asset.live()).all()
+        held = _open_interest(session, [asset.id for asset in assets])
+        for asset in assets:
             tick = quoted_tick(asset, now)
             ends = expires_at(asset)
             quotes.append(
@@ -56,11 +59,25 @@ def live_quotes(game: Game) -> list[Quote]:
                     seconds_to_expiry=max(0.0, (ends - now).total_seconds()),
                     tick=tick,
                     seed_commitment=asset.seed_commitment,
+                    open_interest=held.get(asset.id, 0),
                 )
             )
         return quotes
 
     return read(game.database, work)
+
+
+def _open_interest(session: Session, asset_ids: list[int]) -> dict[int, int]:
+    """Units held per asset, all players together: one grouped read on holdings' asset index."""
+    if not asset_ids:
+        return {}
+    rows = session.execute(
+        select(Holding.asset_id, func.sum(Holding.quantity))
+        .where(Holding.asset_id.in_(asset_ids))
+        .group_by(Holding.asset_id)
+    )
+    # PostgreSQL sums BIGINT as NUMERIC (a Decimal here): whole, so int() is exact
+    return {asset_id: int(total) for asset_id, total in rows}
 
 
 def find_asset(session: Session, ref: str, *, past: bool) -> Asset:

@@ -43,6 +43,7 @@ def quote(q: Quote) -> dict[str, Any]:
         "volatility": q.volatility, "color": q.color, "born_at": iso(q.born_at),
         "expires_at": iso(q.expires_at), "seconds_to_expiry": round(q.seconds_to_expiry, 3),
         "tick": q.tick, "seed_commitment": q.seed_commitment,
+        "open_interest": money.qty(q.open_interest),
     }  # fmt: skip
 
 

@@ -45,6 +45,10 @@ class Asset(Reply):
     seed_commitment: Sha256Hex = Field(
         description="sha256 of the secret seed, hex; the seed is revealed at settlement."
     )
+    open_interest: Quantity = Field(
+        description="Units of the asset all players hold together now (the public tape's trades"
+        " move it: a buy adds its quantity, a sell takes it away)."
+    )
 
 
 class AssetList(Reply):

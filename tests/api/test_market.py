@@ -14,7 +14,7 @@ from martingale.clock import iso
 from martingale.engine import MarketEngine
 from martingale.price_path import PathParams, PricePath
 
-from ..helpers import new_asset
+from ..helpers import new_asset, new_player, trade
 from .helpers import API, assert_error, bearer, engine_step_after, post_trade, register
 
 
@@ -59,12 +59,32 @@ def test_assets_quote_every_live_asset_with_exact_strings(client, game, clock):
             "seconds_to_expiry": 60.0,
             "tick": 0,
             "seed_commitment": asset.seed_commitment,
+            "open_interest": "0.00000000",
         }
     ]
     clock.advance(5.5)
     quote = client.get(f"{API}/assets").get_json()["assets"][0]
     assert quote["tick"] == 5 and quote["seconds_to_expiry"] == 54.5
     assert quote["price"] == money.price(game.path(asset).price(5))
+
+
+def test_open_interest_is_every_players_units_together(client, game, clock):
+    """Issue 11 (the original game had it): the units held per live asset, all players."""
+    held, other, _ = (new_asset(game, lifetime_s="60") for _ in range(3))
+    alice, bob = new_player(game, "alice"), new_player(game, "bob")
+    trade(game, alice, "buy", held.symbol, "2.5")
+    trade(game, bob, "buy", held.symbol, "0.00000001")
+    trade(game, bob, "buy", other.symbol, "7")
+    trade(game, bob, "sell", other.symbol, "7")  # all sold: the row stays with 0 units
+    trade(game, alice, "sell", held.symbol, "1")
+    quotes = {q["symbol"]: q for q in client.get(f"{API}/assets").get_json()["assets"]}
+    assert quotes[held.symbol]["open_interest"] == "1.50000001"
+    assert quotes[other.symbol]["open_interest"] == "0.00000000"
+    assert {q["open_interest"] for q in quotes.values()} == {"1.50000001", "0.00000000"}
+    # a settled asset is off the list; the others are not moved by it
+    clock.advance(61)
+    MarketEngine(game).step()
+    assert held.symbol not in {q["symbol"] for q in client.get(f"{API}/assets").get_json()["assets"]}
 
 
 def test_history_pages_forward_with_since_tick(client, game, clock):

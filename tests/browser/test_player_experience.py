@@ -11,7 +11,7 @@ from martingale import maintenance
 from martingale.models import Asset
 from martingale.transaction_utils import read
 
-from ..helpers import new_asset
+from ..helpers import new_asset, new_player, trade
 from .helpers import DESKTOP, PASSWORD, PHONE, desktop_buy, register, screenshot, wait_until
 
 FORMAT = "async (calls) => { const f = await import('/static/js/format.js'); return calls.map(([fn, ...args]) => f[fn](...args)); }"
@@ -595,3 +595,29 @@ def test_settlements_are_public_notices_on_the_tape(market, open_page) -> None:
     expect(page.locator("#notif-dialog .notif-list")).to_contain_text(
         re.compile(r"[A-Z]{3} expired and settled (at \$[\d.,]+|worthless)")
     )
+
+
+@pytest.mark.parametrize("kind", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_open_interest_follows_everyones_trades_without_asking(game, market, open_page, kind):
+    """Issue 11 (the original game had it): units held per live asset, on the board, kept live
+    by the public tape rather than by polling."""
+    asset = new_asset(game, lifetime_s="300")
+    page = open_page(kind)
+    register(page, market.url, "oi_watcher")
+    if kind is DESKTOP:
+        shown = page.locator(f'#asset-table tbody tr[data-symbol="{asset.symbol}"] td').nth(3)
+        says = "{}"
+    else:
+        page.goto(f"{market.url}/asset/{asset.symbol}")
+        shown = page.locator(f'.m-card[data-symbol="{asset.symbol}"] .m-interest')
+        says = "Open interest {} units, all players together"
+    expect(shown).to_have_text(says.format("0"))
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/" in r.url else None)
+    someone, another = new_player(game, "oi_buyer"), new_player(game, "oi_seller")
+    trade(game, someone, "buy", asset.symbol, "2.5")
+    expect(shown).to_have_text(says.format("2.5"))
+    trade(game, another, "buy", asset.symbol, "0.00000001")
+    trade(game, someone, "sell", asset.symbol, "1")
+    expect(shown).to_have_text(says.format("1.50000001"))
+    assert asked == [], asked

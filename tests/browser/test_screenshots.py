@@ -17,6 +17,7 @@ from .helpers import register, screenshot
 # a laptop. The phone layout is the one at 768 px and below (layout.js).
 SIZES = [(320, 640), (390, 844), (768, 1024), (1024, 768), (1440, 900)]
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+TABLE_OVERFLOW = "() => { const box = document.querySelector('#asset-table').parentElement; return box.scrollWidth - box.clientWidth; }"
 
 
 @pytest.fixture
@@ -77,6 +78,8 @@ def test_the_main_pages_at_every_width(game, market, open_page, width, height) -
             page.locator(f'#holdings-table tbody tr[data-symbol="{held.symbol}"]')
         ).to_have_count(1)
     page.wait_for_timeout(1500)  # a few ticks drawn on the charts
+    if not phone:  # every column of the board in view, none behind a sideways scroll
+        assert page.evaluate(TABLE_OVERFLOW) <= 0, f"the asset table scrolls sideways at {width} px"
     shoot(page, "board", width)
 
     market.fast_forward(10)  # the held asset expires and settles

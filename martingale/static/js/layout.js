@@ -3,7 +3,7 @@
 import { on } from "./state.js";
 
 const phoneQuery = window.matchMedia("(max-width: 768px)");
-const TOPICS = ["assets", "tick", "second", "portfolio", "own", "tape", "leaders", "performance", "connection"];
+const TOPICS = ["assets", "interest", "tick", "second", "portfolio", "own", "tape", "leaders", "performance", "connection"];
 
 export function isPhone() {
   return phoneQuery.matches;

@@ -3,7 +3,7 @@ import * as api from "./api.js";
 import * as socket from "./socket.js";
 import {
   state, on, emit, addAsset, removeAsset, mergeHistory, pushPrice, setPortfolio, setServerTime,
-  addOwn, fromTrade, fromSettlement, liveAccount, setFinalPrice,
+  addOwn, fromTrade, fromSettlement, liveAccount, setFinalPrice, tradeOnTape,
 } from "./state.js";
 import * as toasts from "./toasts.js";
 import { describeSettlement } from "./settlements.js";
@@ -195,9 +195,17 @@ function wirePushes() {
   });
   // the server batches the tape: one message carries the trades of a short interval, oldest first
   on("push:tape", (batch) => {
-    for (const t of Array.isArray(batch) ? batch : [batch]) state.tape.unshift(t);
+    let moved = false;
+    for (const t of Array.isArray(batch) ? batch : [batch]) {
+      state.tape.unshift(t);
+      // the tape carries every trade, so open interest stays live without asking; a trade that
+      // landed in the page's last quote and in this batch both is counted twice until the next
+      // quote (a reconnect's refill): a display figure, never used for money
+      if (ready && tradeOnTape(t)) moved = true;
+    }
     if (state.tape.length > 100) state.tape.length = 100;
     emit("tape");
+    if (moved) emit("interest");
   });
   // public: everyone hears that an asset expired and settled, on the tape and in the history
   on("push:asset_settled", (msg) => {

@@ -1,5 +1,5 @@
 // The one store: assets with their price history, the portfolio, trade lists. Publishes changes.
-import { atoms, value, toNumber, USD } from "./decimal.js";
+import { atoms, text, value, toNumber, QTY, USD } from "./decimal.js";
 import { color } from "./theme.js";
 
 const MAX_POINTS = 300;
@@ -56,6 +56,8 @@ export function addAsset(q) {
   const existing = state.assets.get(q.symbol);
   if (existing && existing.id === q.id) {
     Object.assign(existing, { price: q.price, tick: Math.max(existing.tick, q.tick ?? 0) });
+    // a fresh quote's count replaces what the tape's trades made of the older one
+    if (q.open_interest !== undefined) existing.openInterest = q.open_interest;
     return existing;
   }
   const asset = {
@@ -65,9 +67,20 @@ export function addAsset(q) {
     bornAt: Date.parse(q.born_at), expiresAt: Date.parse(q.expires_at),
     // filledTo: the last tick up to which the cached history has no hole (-1: none yet)
     tick: q.tick ?? 0, filledTo: -1, history: [], seen: 0,
+    openInterest: q.open_interest ?? "0", // units all players hold, a decimal string
   };
   state.assets.set(q.symbol, asset);
   return asset;
+}
+
+/** A public trade moves its asset's open interest: a buy adds its units, a sell takes them. */
+export function tradeOnTape(t) {
+  const asset = state.assets.get(t.symbol);
+  if (!asset || (t.side !== "buy" && t.side !== "sell")) return false;
+  const units = atoms(t.quantity, QTY);
+  const now = atoms(asset.openInterest, QTY) + (t.side === "buy" ? units : -units);
+  asset.openInterest = text(now < 0n ? 0n : now, QTY);
+  return true;
 }
 
 /** An asset gone; ``finalPrice``, when the expiry names it, is what it settles at. */

@@ -18,11 +18,12 @@ export function assetTable(panel, { onPick }) {
     const tendency = h("td", { class: "muted tendency", text: said.short, title: said.sentence });
     const expiry = h("td", { class: "num mono" });
     const age = h("td", { class: "num mono muted" });
-    const tr = h("tr", { class: "pickable", dataset: { symbol: asset.symbol } }, h("th", { scope: "row" }, pick), price, change, tendency, expiry, age);
+    const interest = h("td", { class: "num mono muted" });
+    const tr = h("tr", { class: "pickable", dataset: { symbol: asset.symbol } }, h("th", { scope: "row" }, pick), price, change, tendency, interest, expiry, age);
     // the whole row is the target; the symbol's button stays the keyboard's way in
     tr.addEventListener("click", (e) => { if (!e.target.closest("button")) onPick(asset.symbol); });
     assetColor(tr, asset.color);
-    return { tr, price, change, expiry, age, last: null };
+    return { tr, price, change, interest, expiry, age, last: null };
   }
 
   function update(asset) {
@@ -38,6 +39,7 @@ export function assetTable(panel, { onPick }) {
     setTone(row.change, fmt.pctSign(ch));
     row.change.setAttribute("aria-label", `${ch >= 0 ? "up" : "down"} ${Math.abs(ch).toFixed(2)} percent since listing`);
     setText(row.age, fmt.duration(ageSeconds(asset)));
+    setText(row.interest, fmt.qty(asset.openInterest));
     renderCountdown(row.expiry, asset);
   }
 
@@ -95,6 +97,13 @@ export function assetTable(panel, { onPick }) {
     refresh() {
       for (const asset of state.assets.values()) update(asset);
       if (sort.value === "change" || sort.value === "holding") arrange();
+    },
+    /** Open interest moved with the tape's trades. */
+    interest() {
+      for (const [symbol, row] of rows) {
+        const asset = state.assets.get(symbol);
+        if (asset) setText(row.interest, fmt.qty(asset.openInterest));
+      }
     },
     countdowns() {
       for (const [symbol, row] of rows) {

@@ -107,6 +107,7 @@ export const desktop = {
   select,
   on: {
     assets: renderAssets,
+    interest: () => assets.interest(),
     tick: onTick,
     second: renderCountdowns,
     portfolio: renderPortfolio,

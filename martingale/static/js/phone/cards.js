@@ -20,6 +20,7 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
       change: h("p", { class: "m-change mono" }),
       expiry: h("p", { class: "m-expiry mono" }),
       position: h("p", { class: "m-position mono" }),
+      interest: h("p", { class: "m-interest muted", title: "Units of the asset all players hold together now" }),
       character: h("p", { class: "m-character", text: fmt.character(asset.drift, asset.volatility).sentence }),
       canvas: h("canvas", { role: "img", "aria-label": `${asset.symbol} price chart` }),
     };
@@ -27,6 +28,7 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
       h("header", { class: "m-card-head" }, p.sym, p.stats),
       h("div", { class: "m-quote" }, p.price, h("div", { class: "m-sub" }, p.change, p.expiry)),
       p.character,
+      p.interest,
       p.position,
       h("div", { class: "chart-box m-chart" }, p.canvas));
     assetColor(el, asset.color);
@@ -55,7 +57,12 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
       setTone(c.position, 0);
     }
     c.el.classList.toggle("held", Boolean(held));
+    renderInterest(c, asset);
     renderCountdown(c, asset);
+  }
+
+  function renderInterest(c, asset) {
+    setText(c.interest, `Open interest ${fmt.qty(asset.openInterest)} units, all players together`);
   }
 
   function renderCountdown(c, asset) {
@@ -144,6 +151,13 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
       onCurrent();
     },
     /** Figures of every card, charts of those in view. */
+    /** Open interest moved with the tape's trades. */
+    interest() {
+      for (const [symbol, c] of cards) {
+        const asset = state.assets.get(symbol);
+        if (asset) renderInterest(c, asset);
+      }
+    },
     refresh() {
       for (const asset of state.assets.values()) update(asset);
       for (const c of cards.values()) if (c.visible) drawChart(c);

@@ -180,6 +180,7 @@ export const phone = {
   select,
   on: {
     assets: renderAssets,
+    interest: () => cards.interest(),
     tick: onTick,
     second: () => cards.countdowns(),
     portfolio: renderPortfolio,
