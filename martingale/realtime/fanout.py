@@ -83,6 +83,7 @@ class FramedWebSocket:
     def __init__(self, ws: Any) -> None:
         self._ws = ws
         self.idle = True
+        self._raw: Any = None  # the plain TCP socket, False when frames must go through the driver
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ws, name)
@@ -90,13 +91,20 @@ class FramedWebSocket:
     def raw_socket(self) -> Any:
         """The connection's TCP socket when frames may be written to it as they are, else None."""
         inner = getattr(self._ws, "ws", None)  # simple-websocket's Server
-        sock = getattr(inner, "sock", None)
-        environ = getattr(inner, "environ", None)
-        if sock is None or environ is None or not getattr(inner, "connected", False):
+        if not getattr(inner, "connected", False):
             return None
-        if environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS") or hasattr(sock, "cipher"):
-            return None  # an extension may transform frames; TLS must not be bypassed
-        return sock
+        if self._raw is None:  # decided once: the handshake and the socket's kind do not change
+            sock = getattr(inner, "sock", None)
+            environ = getattr(inner, "environ", None)
+            plain = (
+                sock is not None
+                and environ is not None
+                # an extension may transform frames; TLS must not be bypassed
+                and not environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS")
+                and not hasattr(sock, "cipher")
+            )
+            self._raw = sock if plain else False
+        return self._raw or None
 
     def send(self, message: Any) -> Any:
         self.idle = False
