@@ -113,12 +113,7 @@ class FramedWebSocket:
                 sock = self.raw_socket()
                 if sock is None:  # the driver frames it (an extension was negotiated)
                     return self._ws.send(str(message)) if message else None
-                try:
-                    sock.sendall(message.frame)
-                except OSError:
-                    raise
-                except Exception as exc:  # the writer ends the socket on OSError, as the driver's
-                    raise OSError(str(exc)) from exc
+                sock.sendall(message.frame)  # an error ends the writer, as the driver's would
                 return None
             return self._ws.send(message)
         finally:
