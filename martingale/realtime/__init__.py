@@ -18,6 +18,7 @@ from ..extensions import socketio
 from ..game import game_of
 from . import events
 from .bridge import Bridge
+from .fanout import FramedDriver
 from .origins import allowed_origins
 from .queue import manager_for
 from .rooms import Connections
@@ -45,7 +46,9 @@ def init_realtime(app: Flask) -> None:
     )
     eio = socketio.server.eio
     # a copy: the driver's table is shared by every server in the process (tests build many)
-    eio._async = dict(eio._async, websocket=CappedWebSocket(eio._async["websocket"]))
+    # and that hands each connection's socket to FramedEmit (fanout.py): broadcasts framed once
+    driver = FramedDriver(CappedWebSocket(eio._async["websocket"]))
+    eio._async = dict(eio._async, websocket=driver)
     # Flask's documented way to wrap the WSGI app; its types declare wsgi_app a plain method
     app.wsgi_app = NoCompression(app.wsgi_app)  # type: ignore[method-assign]
     app.extensions[events.EXTENSION] = Connections()

@@ -27,6 +27,8 @@ from typing import Any
 
 import socketio
 
+from .fanout import FramedEmit
+
 log = logging.getLogger(__name__)
 RETRY_S = 0.5  # a listener that lost Redis tries again this often
 CHANNEL = "martingale"  # the pub/sub channel: every process of one deployment uses the same one
@@ -38,7 +40,7 @@ PRESENCE_CACHE_S = 5.0
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "valkey://", "valkeys://")
 
 
-class RedisQueue(socketio.RedisManager):
+class RedisQueue(socketio.RedisManager, FramedEmit):
     """python-socketio's Redis manager plus ``disconnect_room`` and presence across every process."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -182,7 +184,7 @@ class RedisQueue(socketio.RedisManager):
 def manager_for(url: str | None, *, write_only: bool = False) -> Any:
     """The client manager for a server: in-process rooms alone, or rooms shared through Redis."""
     if not url:
-        return socketio.Manager()
+        return FramedEmit()
     if not url.startswith(REDIS_SCHEMES):
         raise ValueError(f"the message queue must be a Redis URL, got {url.split(':', 1)[0]}://")
     # a Redis that does not answer must not hold a worker's greenlet for long
