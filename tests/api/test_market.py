@@ -84,7 +84,9 @@ def test_open_interest_is_every_players_units_together(client, game, clock):
     # a settled asset is off the list; the others are not moved by it
     clock.advance(61)
     MarketEngine(game).step()
-    assert held.symbol not in {q["symbol"] for q in client.get(f"{API}/assets").get_json()["assets"]}
+    assert held.symbol not in {
+        q["symbol"] for q in client.get(f"{API}/assets").get_json()["assets"]
+    }
 
 
 def test_history_pages_forward_with_since_tick(client, game, clock):
