@@ -30,9 +30,10 @@ def books(game):
     """Everything a refusal must leave alone."""
 
     def counts(s):
-        return tuple(
+        rows = [
             s.scalar(select(func.count()).select_from(m)) for m in (Trade, JournalEntry, Posting)
-        ) + (tuple(s.scalars(select(Player.cash).order_by(Player.id))),)
+        ]
+        return (*rows, tuple(s.scalars(select(Player.cash).order_by(Player.id))))
 
     return read(game.database, counts)
 

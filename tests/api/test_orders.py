@@ -22,7 +22,10 @@ def test_a_buy_by_amount_spends_at_most_the_amount(client, game):
     r = post_order(client, alice, "d1", side="buy", symbol=asset.symbol, amount="10")
     assert r.status_code == 201, r.get_json()
     trade = r.get_json()["trade"]
-    assert (trade["quantity"], trade["total"]) == ("3.33333333", "10.000000")  # 9.99999999, rounded up
+    assert (trade["quantity"], trade["total"]) == (
+        "3.33333333",
+        "10.000000",
+    )  # 9.99999999, rounded up
     assert r.get_json()["portfolio"]["cash"] == "99990.000000"
 
 
@@ -45,7 +48,9 @@ def test_a_limit_the_price_is_beyond_is_409_price_moved(client, game):
         client, alice, "l1", side="buy", symbol=asset.symbol, quantity="1", limit_price="99.99"
     )
     body = assert_error(r, 409, "price_moved")
-    assert "$100.00000000" in body["error"]["message"] and "$99.99000000" in body["error"]["message"]
+    assert (
+        "$100.00000000" in body["error"]["message"] and "$99.99000000" in body["error"]["message"]
+    )
     assert count(game, Trade) == 0
     r = post_order(
         client, alice, "l1", side="buy", symbol=asset.symbol, quantity="1", limit_price="100"

@@ -17,7 +17,7 @@ from martingale.money import USD_SCALE
 from martingale.transaction_utils import read
 
 from ..helpers import new_asset
-from .helpers import DESKTOP, PHONE, desktop_buy, register, screenshot
+from .helpers import DESKTOP, PHONE, register, screenshot
 
 
 @pytest.fixture
@@ -113,7 +113,9 @@ def test_the_tolerance_is_stated_remembered_and_a_move_past_it_is_refused_in_wor
     page.fill("#trade-qty", "2")
     page.click('#trade-form button[data-side="buy"]')
     receipt = page.locator("#toasts .toast-success", has_text=f"Bought 2 {asset.symbol} at $")
-    expect(receipt).to_contain_text(re.compile(r"\(estimate \$5\d\d\.\d\d: [+−]\$|as estimated"))
+    expect(receipt).to_contain_text(
+        re.compile(r"\(estimate \$5\d\d\.\d\d: [+\N{MINUS SIGN}]\$|as estimated")
+    )
 
 
 def test_the_phone_sheet_buys_in_dollars_with_a_tolerance_beside_the_estimate(
