@@ -8,13 +8,14 @@ SQLite twin in a group-committed transaction) that, in this order:
    cannot both miss each other);
 4. replays the earlier result if the key was used for the same request, refuses it otherwise;
 5. checks the trade's own tick against the asset's end: no trade can execute at or after expiry,
-   job or no job;
+   job or no job; then the order's own bounds: an amount that bought nothing, a price beyond the
+   order's limit_price (after the key, so a retry of an executed key always replays);
 6. moves cash and units with guarded updates and writes one balanced journal entry;
 7. answers the trade, the player's name, cash, grant, realized P&L and open holdings.
 
 Before the call, Python prices the order from the asset's immutable fields (asset_cache) and the
-path cache: the trade's tick from the clock, S(tick), and the value (cost rounded up, proceeds
-rounded down). The database re-checks the asset and the tick under its lock. After the call nothing
+path cache: the trade's tick from the clock, S(tick), the quantity a dollar amount buys at it, and
+the value (cost rounded up, proceeds rounded down). The database re-checks the asset and the tick under its lock. After the call nothing
 is read: the reply's portfolio and the pushes are built from what the transaction returned.
 
 ``place_trade`` is the one trade service of the REST API and the socket: the trade, then the
