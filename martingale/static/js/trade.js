@@ -131,6 +131,9 @@ export function askAfterUnanswered() {
           trade = (await api.get(`/orders/${encodeURIComponent(key)}`)).trade;
         } catch (err) {
           if (err?.code !== "unknown_order") continue; // unreachable again: ask at the next connection
+          // not on the books: believed once a second answer, a moment later, says so too (a
+          // request still on its way, on a slow line, would have landed by then)
+          if (!pending.missing) { pending.missing = true; setTimeout(askAfterUnanswered, 3000); continue; }
         }
         unanswered.delete(key);
         retries.delete(pending.id);
@@ -164,7 +167,8 @@ on("connection", (connected) => { if (connected) askAfterUnanswered(); });
 export function sellAll(symbol) {
   const h = holding(symbol);
   if (!h) { toast({ kind: "info", message: `You hold no ${symbol}.` }); return Promise.resolve(null); }
-  return placeTrade(symbol, "sell", h.quantity);
+  // at market, whatever the tolerance: an exit (often just before expiry) is not to be refused
+  return placeTrade(symbol, "sell", h.quantity, { tolerate: "off" });
 }
 
 /** Sell every holding, one after another; a summary toast at the end. */
@@ -176,7 +180,7 @@ export async function sellEverything() {
   for (const [i, symbol] of symbols.entries()) {
     progress.update(`Selling ${symbols.length} position(s)… (${i + 1}/${symbols.length})`);
     const h = holding(symbol);
-    if (h && (await placeTrade(symbol, "sell", h.quantity, { quiet: true }))) sold += 1;
+    if (h && (await placeTrade(symbol, "sell", h.quantity, { quiet: true, tolerate: "off" }))) sold += 1;
   }
   progress.close();
   const failed = symbols.length - sold;

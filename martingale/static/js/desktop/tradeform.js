@@ -45,7 +45,7 @@ export function tradeForm(form) {
     quantity.placeholder = dollars ? "250" : "0.5";
     setText(out("size-help"), dollars
       ? "Dollars to spend, up to 6 decimal places: the order buys as many units as that pays for at the price it meets."
-      : "Fractions allowed, up to 8 decimal places. Max fills what your cash buys (or all you hold, for a sell).");
+      : "Fractions allowed, up to 8 decimal places. Max spends all your cash (in dollars), or sells all you hold.");
     setText(out("tolerance"), toleranceText(side(), symbol.value, slippage.value));
     setText(out("price"), asset ? fmt.price(asset.price) : "—");
     setText(out("character"), asset ? fmt.character(asset.drift, asset.volatility).sentence : "");
@@ -98,19 +98,17 @@ export function tradeForm(form) {
     if (e.target.name === "side" || e.target.name === "unit") refresh();
   });
   slippage.addEventListener("change", () => { setTolerance(slippage.value); refresh(); });
-  $("#trade-max", form).addEventListener("click", () => {
-    quantity.value = inDollars() ? shareOf("buy", symbol.value, 100) : fmt.plainQty(maxOrderQuantity(side(), symbol.value));
+  // a buy spends a share of the cash, in dollars: the price the order meets sizes it, not the
+  // one on screen (Max in units left cash over when the price fell, and was refused when it rose)
+  function share(pct) {
+    setUnit(side() === "buy" ? "dollars" : "units");
+    quantity.value = shareOf(side(), symbol.value, pct);
     showError(null);
     refresh();
-  });
+  }
+  $("#trade-max", form).addEventListener("click", () => share(100));
   for (const button of form.querySelectorAll("[data-pct]")) {
-    button.addEventListener("click", () => {
-      // a buy spends a share of the cash, in dollars: the price it meets sizes it, not today's
-      setUnit(side() === "buy" ? "dollars" : "units");
-      quantity.value = shareOf(side(), symbol.value, button.dataset.pct);
-      showError(null);
-      refresh();
-    });
+    button.addEventListener("click", () => share(button.dataset.pct));
   }
   $("#sell-everything", form).addEventListener("click", confirmSellEverything);
 

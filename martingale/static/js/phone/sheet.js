@@ -79,19 +79,17 @@ export function initSheet() {
   const input = $("#m-sheet-qty", dialog);
   input.addEventListener("input", () => { setError(null); refreshSheet(); });
   $('[data-sheet-action="cancel"]', dialog).addEventListener("click", () => dialog.close());
-  $('[data-sheet-action="max"]', dialog).addEventListener("click", () => {
-    input.value = inDollars() ? shareOf("buy", symbol, 100) : fmt.plainQty(maxOrderQuantity(side, symbol));
+  // a buy spends a share of the cash, in dollars: the price the order meets sizes it, not the
+  // one on screen (Max in units left cash over when the price fell, and was refused when it rose)
+  function share(pct) {
+    setUnit(side === "buy" ? "dollars" : "units");
+    input.value = shareOf(side, symbol, pct);
     setError(null);
     refreshSheet();
-  });
+  }
+  $('[data-sheet-action="max"]', dialog).addEventListener("click", () => share(100));
   for (const button of dialog.querySelectorAll("[data-pct]")) {
-    button.addEventListener("click", () => {
-      // a buy spends a share of the cash, in dollars: the price it meets sizes it, not today's
-      setUnit(side === "buy" ? "dollars" : "units");
-      input.value = shareOf(side, symbol, button.dataset.pct);
-      setError(null);
-      refreshSheet();
-    });
+    button.addEventListener("click", () => share(button.dataset.pct));
   }
   dialog.addEventListener("change", (e) => {
     if (e.target.name === "m-unit") { input.value = ""; setError(null); refreshSheet(); }
