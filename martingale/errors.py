@@ -112,6 +112,22 @@ class InvalidSymbol(InvalidInput):
     code = "invalid_symbol"
 
 
+class InvalidAmount(InvalidInput):
+    """A buy's dollar amount: malformed, out of range, given with a quantity, or on a sell."""
+
+    code = "invalid_amount"
+
+
+class InvalidLimitPrice(InvalidInput):
+    code = "invalid_limit_price"
+
+
+class AmountTooSmall(InvalidInput):
+    """A dollar amount that buys not even one atom (10**-8 unit) at the trade's price."""
+
+    code = "amount_too_small"
+
+
 class InvalidIdempotencyKey(InvalidInput):
     code = "invalid_idempotency_key"
 
@@ -207,3 +223,15 @@ class InsufficientHoldings(Conflict):
 
 class DuplicateRequest(Conflict):
     code = "duplicate_request"
+
+
+class PriceMoved(Conflict):
+    """The trade's price was beyond the order's limit_price (above a buy's, below a sell's)."""
+
+    code = "price_moved"
+
+
+class UnknownOrder(NotFound):
+    """No trade of the caller's carries this Idempotency-Key: the order never reached the books."""
+
+    code = "unknown_order"

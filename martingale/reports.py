@@ -75,6 +75,14 @@ def player_trades(game: Game, player_id: int, limit: int, before: int | None) ->
     return read(game.database, lambda s: _trade_rows(s, query.limit(limit)))
 
 
+def order_outcome(game: Game, player_id: int, key: str) -> TradeResult | None:
+    """The caller's trade made with this Idempotency-Key, or None: the order never reached the
+    books (a trade is one transaction, so once no request with the key is in flight, never)."""
+    query = select(Trade).where(Trade.player_id == player_id, Trade.idempotency_key == key)
+    rows = read(game.database, lambda s: _trade_rows(s, query))
+    return rows[0] if rows else None
+
+
 def tape(game: Game, limit: int) -> list[TradeResult]:
     """Everyone's latest trades, for the public tape (display names only)."""
     return read(game.database, lambda s: _trade_rows(s, select(Trade).limit(limit)))

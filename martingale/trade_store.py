@@ -11,11 +11,13 @@ order and their locks are the money rules of docs/ARCHITECTURE.md "One trade":
 4. the key: same request -> replay, another -> duplicate_request;
 5. no live asset -> asset_expired or unknown_asset; another live asset than Python priced ->
    stale_asset (the caller reloads and retries); the tick is the clock's and lies before end_tick;
+   a dollar amount that buys nothing -> amount_too_small; a price beyond the order's limit ->
+   price_moved (after the key: a retry of an executed key replays whatever the price is now);
 6. buy: value cap, cash check, guarded debit, holding upsert; sell: holding lock and check, value
    cap, basis released (all, or prorata rounded to nearest, ties up), credit and realized P&L;
 7. one journal entry of (up to) four postings, balanced by construction; the trade row.
 
-PostgreSQL runs the function (migration 0003_trade_path) as one autocommit statement: the statement
+PostgreSQL runs the function (migration 0003_trade_path, last replaced by 0011_order_limits) as one autocommit statement: the statement
 is the transaction. SQLite runs ``_sqlite_trade`` on the group-commit writer
 (transaction_utils.sqlite_writer): one BEGIN IMMEDIATE for every queued trade, each in a savepoint.
 A refusal writes nothing: every check precedes the first write.
@@ -52,6 +54,8 @@ class TradeCall:
     tick: int
     price: int  # 0 when the tick is outside the asset's trading life
     value: int  # cost (rounded up) of a buy, proceeds (rounded down) of a sell
+    # price atoms: a buy's highest, a sell's lowest acceptable price; None, any price
+    limit_price: int | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,8 @@ def _is_halt(exc: Exception) -> bool:
 # -- PostgreSQL --------------------------------------------------------------------------------
 _PG_CALL = (
     "SELECT * FROM mg_trade(%s::integer, %s::varchar, %s::timestamp, %s::varchar, %s::varchar,"
-    " %s::bigint, %s::varchar, %s::varchar, %s::integer, %s::integer, %s::bigint, %s::bigint)"
+    " %s::bigint, %s::varchar, %s::varchar, %s::integer, %s::integer, %s::bigint, %s::bigint,"
+    " %s::bigint)"
 )
 
 
@@ -108,7 +113,7 @@ def _postgresql_trade(engine: Engine, c: TradeCall) -> TradeRow:
         engine,
         _PG_CALL,
         (c.player_id, c.session_id, _naive(c.now), c.symbol, c.side, c.quantity, c.key,
-         c.fingerprint, c.asset_id, c.tick, c.price, c.value),
+         c.fingerprint, c.asset_id, c.tick, c.price, c.value, c.limit_price),
     )  # fmt: skip
     (status, trade_id, asset_id, symbol, side, quantity, price, total, realized, tick, at, display_name,
      cash, granted, player_realized, assets, quantities, costs) = row  # fmt: skip
@@ -177,6 +182,12 @@ def _sqlite_trade(conn: sqlite3.Connection, c: TradeCall) -> TradeRow:
             return TradeRow("tick_mismatch")
         if c.tick < 0 or c.tick >= end_tick or c.price < worthless:
             return TradeRow("asset_not_tradable")
+        if c.quantity <= 0:
+            return TradeRow("amount_too_small")
+        if c.limit_price is not None and (
+            c.price > c.limit_price if c.side == "buy" else c.price < c.limit_price
+        ):
+            return TradeRow("price_moved")
         if c.side == "buy":
             if c.value > MAX_TRADE_VALUE:
                 return TradeRow("trade_value_too_large")

@@ -8,13 +8,14 @@ SQLite twin in a group-committed transaction) that, in this order:
    cannot both miss each other);
 4. replays the earlier result if the key was used for the same request, refuses it otherwise;
 5. checks the trade's own tick against the asset's end: no trade can execute at or after expiry,
-   job or no job;
+   job or no job; then the order's own bounds: an amount that bought nothing, a price beyond the
+   order's limit_price (after the key, so a retry of an executed key always replays);
 6. moves cash and units with guarded updates and writes one balanced journal entry;
 7. answers the trade, the player's name, cash, grant, realized P&L and open holdings.
 
 Before the call, Python prices the order from the asset's immutable fields (asset_cache) and the
-path cache: the trade's tick from the clock, S(tick), and the value (cost rounded up, proceeds
-rounded down). The database re-checks the asset and the tick under its lock. After the call nothing
+path cache: the trade's tick from the clock, S(tick), the quantity a dollar amount buys at it, and
+the value (cost rounded up, proceeds rounded down). The database re-checks the asset and the tick under its lock. After the call nothing
 is read: the reply's portfolio and the pushes are built from what the transaction returned.
 
 ``place_trade`` is the one trade service of the REST API and the socket: the trade, then the
@@ -29,11 +30,13 @@ from datetime import datetime
 from .asset_cache import AssetCache, LiveAsset, cache_of
 from .auth import SessionEnded, require_live_session
 from .errors import (
+    AmountTooSmall,
     AssetNotTradable,
     DuplicateRequest,
     InsufficientFunds,
     InsufficientHoldings,
     MartingaleError,
+    PriceMoved,
     TradeValueTooLarge,
     TradingHalted,
     UnknownAsset,
@@ -41,7 +44,8 @@ from .errors import (
 )
 from .game import Game
 from .models import Trade
-from .money import value_ceil, value_floor
+from .money import MAX_QUANTITY, VALUE_DIVISOR, usd, value_ceil, value_floor
+from .money import price as price_text
 from .portfolio import PortfolioView, Position
 from .trade_store import OK, REPLAYED, TradeCall, TradeRow, run_trade
 from .validators import Order, parse_order
@@ -86,6 +90,8 @@ def execute_trade(
     quantity: object,
     idempotency_key: object,
     session_id: str | None = None,
+    amount: object = None,
+    limit_price: object = None,
 ) -> TradeResult:
     """Validate a market order and execute it in one round trip.
 
@@ -93,7 +99,7 @@ def execute_trade(
     order checks it first too, so an ended session is always answered as such).
     """
     try:
-        order = parse_order(symbol, side, quantity, idempotency_key)
+        order = parse_order(symbol, side, quantity, idempotency_key, amount, limit_price)
     except MartingaleError:
         if session_id is not None:
             require_live_session(game, player_id, session_id)
@@ -113,11 +119,14 @@ def place_trade(
     quantity: object,
     idempotency_key: object,
     session_id: str | None = None,
+    amount: object = None,
+    limit_price: object = None,
 ) -> TradeReply:
     """Execute a market order for a client and answer with the portfolio it leaves."""
     result = execute_trade(
         game, player_id=player_id, symbol=symbol, side=side, quantity=quantity,
-        idempotency_key=idempotency_key, session_id=session_id,
+        idempotency_key=idempotency_key, session_id=session_id, amount=amount,
+        limit_price=limit_price,
     )  # fmt: skip
     if result.portfolio is None:
         raise AssertionError("a trade answers with the account it leaves")
@@ -129,13 +138,14 @@ def _execute(game: Game, player_id: int, order: Order, session_id: str | None) -
     for _ in range(_STALE_RETRIES):
         now = game.clock.now()
         asset = assets.live(game, order.symbol)
-        row = run_trade(game.database, _call(game, asset, player_id, session_id, order, now))
+        call = _call(game, asset, player_id, session_id, order, now)
+        row = run_trade(game.database, call)
         if row.status in (OK, REPLAYED):
             return _result(game, assets, player_id, row, now)
         if row.status in ("stale_asset", "asset_expired"):
             assets.forget(order.symbol)  # settled, or its symbol moved on: read it again
         if row.status != "stale_asset":
-            raise _refusal(row, order)
+            raise _refusal(row, order, call)
     raise AssertionError(f"{order.symbol}: the asset cache kept disagreeing with the database")
 
 
@@ -148,21 +158,33 @@ def _call(
     now: datetime,
 ) -> TradeCall:
     tick = price = value = 0
+    quantity = order.quantity or 0
     if asset is not None:
         tick = asset.tick_at(now)
         if 0 <= tick < asset.end_tick:  # else the database refuses it: no price to compute
             price = asset.path(game).price(tick)
+            if order.amount is not None and price > 0:
+                quantity = units_for(order.amount, price)
             quote = value_ceil if order.side == "buy" else value_floor
-            value = quote(order.quantity, price)
+            value = quote(quantity, price)
+    # an amount that buys nothing goes to the database as quantity 0, which refuses it only
+    # after the key lookup: a retry of a key that did buy replays, whatever the price is now
     return TradeCall(
         player_id=player_id, session_id=session_id, now=now, symbol=order.symbol,
-        side=order.side, quantity=order.quantity, key=order.idempotency_key,
+        side=order.side, quantity=quantity, key=order.idempotency_key,
         fingerprint=order.fingerprint, asset_id=None if asset is None else asset.id, tick=tick,
-        price=price, value=value,
+        price=price, value=value, limit_price=order.limit_price,
     )  # fmt: skip
 
 
-def _refusal(row: TradeRow, order: Order) -> MartingaleError:
+def units_for(amount: int, price: int) -> int:
+    """The most atoms whose cost (``value_ceil``) is at most ``amount`` at ``price``: cost <=
+    amount iff quantity * price <= amount * VALUE_DIVISOR, as the cost is the ceiling of an
+    exact quotient and the amount an integer. At most one order's largest quantity."""
+    return min(amount * VALUE_DIVISOR // price, MAX_QUANTITY)
+
+
+def _refusal(row: TradeRow, order: Order, call: TradeCall) -> MartingaleError:
     symbol = order.symbol
     match row.status:
         case "session_ended":
@@ -185,6 +207,20 @@ def _refusal(row: TradeRow, order: Order) -> MartingaleError:
             return InsufficientHoldings("not enough units to sell")
         case "trading_halted":
             return TradingHalted("trading is paused for maintenance; prices keep ticking")
+        case "amount_too_small":
+            return AmountTooSmall(
+                f"${usd(order.amount or 0)} buys less than 0.00000001 {symbol} at"
+                f" ${price_text(call.price)}"
+            )
+        case "price_moved":
+            limit = order.limit_price or 0
+            bound = "above your highest" if order.side == "buy" else "below your lowest"
+            return PriceMoved(
+                f"{symbol} traded at ${price_text(call.price)}, {bound} price of"
+                f" ${price_text(limit)}; nothing was traded",
+                price=price_text(call.price),
+                limit_price=price_text(limit),
+            )
     raise AssertionError(f"the trade store answered {row.status!r}")
 
 

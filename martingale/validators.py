@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from zxcvbn import zxcvbn
 
 from .errors import (
+    InvalidAmount,
     InvalidIdempotencyKey,
+    InvalidLimitPrice,
     InvalidPassword,
     InvalidQuantity,
     InvalidSide,
     InvalidSymbol,
     InvalidUsername,
 )
-from .money import MAX_QUANTITY, QTY_SCALE
+from .money import MAX_PRICE, MAX_QUANTITY, MAX_TRADE_VALUE, PRICE_SCALE, QTY_SCALE, USD_SCALE
 
 # Never issued as a ticker: words with a meaning elsewhere in the product or in finance.
 RESERVED_SYMBOLS = frozenset({"USD", "NUL", "NAN", "INF", "ALL", "API", "BUY", "SEL", "CEO", "SEC"})
@@ -52,6 +54,23 @@ QUANTITY_SYNTAX = (
 QUANTITY_PLACES = "quantity must have at most 8 decimal places"
 QUANTITY_NOT_POSITIVE = "quantity must be more than zero"
 QUANTITY_TOO_LARGE = "quantity must be at most 1,000,000,000"
+# a buy sized in dollars: the same shape, at most 6 places (a micro-dollar)
+AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,6})?")
+AMOUNT_SYNTAX = (
+    'amount must be dollars written like "250" or "99.5": digits 0-9, at most one decimal point'
+    " and at most 6 places; no sign, exponent, separator, currency symbol or space"
+)
+AMOUNT_NOT_POSITIVE = "amount must be more than zero"
+AMOUNT_TOO_LARGE = "amount must be at most $10,000,000,000"
+AMOUNT_SELL = "amount is for buys: size a sell in units (quantity)"
+BOTH_SIZES = "give either quantity (units) or amount (dollars), not both"
+# a price per unit: up to 8 places
+LIMIT_PRICE = re.compile(r"[0-9]+(\.[0-9]{1,8})?")
+LIMIT_PRICE_SYNTAX = (
+    'limit_price must be a price per unit written like "4.1" or "575.85": digits 0-9, at most'
+    " one decimal point and at most 8 places"
+)
+LIMIT_PRICE_RANGE = "limit_price must be more than zero and at most 1,000,000,000"
 PASSWORD_LENGTH = (
     f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters and not only spaces"
 )
@@ -61,13 +80,20 @@ PASSWORD_LENGTH = (
 class Order:
     side: str
     symbol: str
-    quantity: int  # atoms of 10**-8
+    quantity: int | None  # atoms of 10**-8; None when the order names an ``amount``
     idempotency_key: str
+    amount: int | None = None  # a buy's budget in micro-dollars: as many units as it pays for
+    limit_price: int | None = None  # price atoms: a buy's highest, a sell's lowest fill price
 
     @property
     def fingerprint(self) -> str:
-        """What makes two requests "the same" for idempotency."""
-        canonical = f"{self.side}|{self.symbol}|{self.quantity}"
+        """What makes two requests "the same" for idempotency: what was asked, not what it came
+        to (an amount buys another quantity at each tick). An order of units without a limit
+        hashes as it always did, so a retry across an upgrade still replays."""
+        size = f"amount={self.amount}" if self.quantity is None else str(self.quantity)
+        canonical = f"{self.side}|{self.symbol}|{size}"
+        if self.limit_price is not None:
+            canonical += f"|limit={self.limit_price}"
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -119,12 +145,82 @@ def parse_idempotency_key(value: object) -> str:
     return value
 
 
-def parse_order(symbol: object, side: object, quantity: object, idempotency_key: object) -> Order:
+def parse_amount(value: object) -> int:
+    """A buy's budget as micro-dollars: a string in ``AMOUNT`` or a JSON integer (never a
+    float), above zero and at most the largest trade value."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        atoms = value * USD_SCALE
+    elif isinstance(value, str) and len(value) <= MAX_QUANTITY_TEXT and AMOUNT.fullmatch(value):
+        whole, _, fraction = value.partition(".")
+        atoms = int(whole) * USD_SCALE + int(fraction.ljust(6, "0") or "0")
+    else:
+        raise InvalidAmount(AMOUNT_SYNTAX)
+    if atoms <= 0:
+        raise InvalidAmount(AMOUNT_NOT_POSITIVE)
+    if atoms > MAX_TRADE_VALUE:
+        raise InvalidAmount(AMOUNT_TOO_LARGE)
+    return atoms
+
+
+def parse_limit_price(value: object) -> int:
+    """A limit price as price atoms (10**-8 dollars per unit)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        atoms = value * PRICE_SCALE
+    elif (
+        isinstance(value, str) and len(value) <= MAX_QUANTITY_TEXT and LIMIT_PRICE.fullmatch(value)
+    ):
+        whole, _, fraction = value.partition(".")
+        atoms = int(whole) * PRICE_SCALE + int(fraction.ljust(8, "0") or "0")
+    else:
+        raise InvalidLimitPrice(LIMIT_PRICE_SYNTAX)
+    if not 0 < atoms <= MAX_PRICE:
+        raise InvalidLimitPrice(LIMIT_PRICE_RANGE)
+    return atoms
+
+
+def optional_quantity(value: object) -> int | None:
+    """A request's quantity as the body sees it: absent is fine when an amount is given
+    (``parse_size`` judges the pair)."""
+    return None if value is None else parse_quantity(value)
+
+
+def optional_amount(value: object) -> int | None:
+    return None if value is None else parse_amount(value)
+
+
+def parse_size(side: str, quantity: object, amount: object) -> tuple[int | None, int | None]:
+    """(quantity, amount): exactly one is given; an amount sizes buys only. Nothing at all is
+    a missing quantity, as it always was."""
+    if amount is None:
+        return parse_quantity(quantity), None
+    if quantity is not None:
+        raise InvalidAmount(BOTH_SIZES)
+    if side != "buy":
+        # a sell is sized by what is held (25/50/100% of the units, 100% exactly all of them):
+        # dollars would leave dust behind or ask for more than is held as the price moves
+        raise InvalidAmount(AMOUNT_SELL)
+    return None, parse_amount(amount)
+
+
+def parse_order(
+    symbol: object,
+    side: object,
+    quantity: object,
+    idempotency_key: object,
+    amount: object = None,
+    limit_price: object = None,
+) -> Order:
+    checked_side = parse_side(side)
+    checked_symbol = parse_symbol(symbol)
+    units, dollars = parse_size(checked_side, quantity, amount)
+    limit = None if limit_price is None else parse_limit_price(limit_price)
     return Order(
-        side=parse_side(side),
-        symbol=parse_symbol(symbol),
-        quantity=parse_quantity(quantity),
+        side=checked_side,
+        symbol=checked_symbol,
+        quantity=units,
         idempotency_key=parse_idempotency_key(idempotency_key),
+        amount=dollars,
+        limit_price=limit,
     )
 
 

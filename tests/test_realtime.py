@@ -149,6 +149,17 @@ def test_token_socket_trades_by_ack_with_the_rest_body(app, game, connect):
     assert set(ack["trade"]) | {"realized_pnl"} == set(rest["trade"])
 
 
+def test_a_socket_order_may_give_an_amount_and_a_limit_price(game, connect):
+    asset = new_asset(game, initial="100")
+    sock = connect(token=api_login(game, "alice").access_token)
+    by_amount = {"symbol": asset.symbol, "side": "buy", "amount": "250", "idempotency_key": "d"}
+    ack = sock.emit("trade", by_amount, callback=True)
+    assert (ack["trade"]["quantity"], ack["trade"]["total"]) == ("2.50000000", "250.000000")
+    limited = {**by_amount, "limit_price": "99.5", "idempotency_key": "l"}
+    ack = sock.emit("trade", limited, callback=True)
+    assert ack["error"]["code"] == "price_moved" and trade_count(game) == 1
+
+
 def test_a_replayed_key_acks_the_first_trade_and_trades_once(app, game, connect):
     asset = new_asset(game)
     alice = connect(token=api_login(game, "alice").access_token)

@@ -7,7 +7,17 @@ from typing import Any
 from flask import g, request, session
 from flask_login import logout_user
 
-from .. import account_deletion, accounts, auth, errors, rate_limits, reports, trading, wire
+from .. import (
+    account_deletion,
+    accounts,
+    auth,
+    errors,
+    rate_limits,
+    reports,
+    trading,
+    validators,
+    wire,
+)
 from ..auth import require_live_session
 from ..contract import replies as r
 from ..contract.operations import (
@@ -120,16 +130,19 @@ def portfolio() -> Any:
     404: refusal("No asset has ever had this symbol.", errors.UnknownAsset),
     409: refusal(
         "The asset has ended (asset_not_tradable), the cash or units do not suffice, the"
-        " Idempotency-Key was used for a different request, or the operator has paused trading"
+        " Idempotency-Key was used for a different request, the price was beyond the order's"
+        " limit_price (price_moved), or the operator has paused trading"
         " (trading_halted; prices keep ticking, the socket's market_status event says when it"
         " resumes).",
         errors.AssetNotTradable, errors.InsufficientFunds, errors.InsufficientHoldings,
-        errors.DuplicateRequest, errors.TradingHalted,
+        errors.DuplicateRequest, errors.PriceMoved, errors.TradingHalted,
     ),
     422: refusal(
-        "A malformed order, or one worth more than $10,000,000,000.",
-        errors.InvalidSide, errors.InvalidSymbol, errors.InvalidQuantity,
-        errors.InvalidIdempotencyKey, errors.TradeValueTooLarge,
+        "A malformed order, a dollar amount that buys nothing, or one worth more than"
+        " $10,000,000,000.",
+        errors.InvalidSide, errors.InvalidSymbol, errors.InvalidQuantity, errors.InvalidAmount,
+        errors.InvalidLimitPrice, errors.InvalidIdempotencyKey, errors.AmountTooSmall,
+        errors.TradeValueTooLarge,
     ),
 }, auth=Auth.REQUIRED, body=TradeRequest, limit=TRADES, params=("IdempotencyKey",))  # fmt: skip
 def place_trade() -> Any:
@@ -147,6 +160,8 @@ def place_trade() -> Any:
         symbol=order.symbol,
         side=order.side,
         quantity=order.quantity,
+        amount=order.amount,
+        limit_price=order.limit_price,
         idempotency_key=request.headers.get("Idempotency-Key"),
         session_id=who.session_id,  # checked in the trade's own round trip
     )
@@ -154,6 +169,31 @@ def place_trade() -> Any:
     if reply.trade.replayed:
         return wire.trade_reply(reply), 200, {"Idempotent-Replayed": "true"}
     return wire.trade_reply(reply), 201
+
+
+@bp.get("/orders/<path:key>")
+@operation("orderOutcome", "account", {
+    200: Reply(r.OrderOutcome, "The order executed: its trade."),
+    404: refusal(
+        "No trade of the caller's carries this key (unknown_order): the order never reached the"
+        " books. A trade is one transaction, so once no request with the key is still on its way"
+        " this is final; sending the same order with the same key again would place it now.",
+        errors.UnknownOrder,
+    ),
+    422: refusal("Not a possible Idempotency-Key.", errors.InvalidIdempotencyKey),
+}, auth=Auth.REQUIRED, limit=READS, params=("OrderKey",), description=(
+    "For a client whose order went unanswered (a timeout, the connection lost): did it execute?"
+))  # fmt: skip
+@read_limit
+def order_outcome(key: str) -> Any:
+    """What became of the caller's order sent with this Idempotency-Key."""
+    who = caller()
+    found = reports.order_outcome(
+        current_game(), who.player_id, validators.parse_idempotency_key(key)
+    )
+    if found is None:
+        raise errors.UnknownOrder("no order with this key reached the books")
+    return {"trade": wire.trade(found)}
 
 
 @bp.get("/trades")

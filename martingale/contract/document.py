@@ -139,6 +139,12 @@ PARAMETERS = {
         "schema": {"type": "string", "minLength": 1, "maxLength": validators.MAX_KEY,
                    "pattern": f"^{validators.IDEMPOTENCY_KEY.pattern}$"},
     },
+    "OrderKey": {
+        "name": "key", "in": "path", "required": True,
+        "description": "The Idempotency-Key the order was sent with, percent-encoded.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": validators.MAX_KEY,
+                   "pattern": f"^{validators.IDEMPOTENCY_KEY.pattern}$"},
+    },
     "CsrfToken": {
         "name": "X-CSRFToken", "in": "header", "required": False,
         "description": "Required when the request is authenticated by the session cookie (a"

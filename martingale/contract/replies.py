@@ -122,6 +122,12 @@ class TradeList(Reply):
     trades: list[Trade]
 
 
+class OrderOutcome(Reply):
+    """What became of an order: it executed as this trade."""
+
+    trade: Trade
+
+
 class Holding(Reply):
     """An open position in a live asset, marked at the current tick."""
 

@@ -23,6 +23,8 @@ from .types import (
     Checked,
     DisplayName,
     NewPassword,
+    OrderAmount,
+    OrderLimitPrice,
     OrderQuantity,
     OrderSide,
     OrderSymbol,
@@ -146,12 +148,15 @@ class AccountDeletion(Body):
 
 
 class TradeRequest(Body):
-    """Checked in this order, the first failure answers: side, symbol, quantity, then the
-    Idempotency-Key header (all 422). Other members are ignored."""
+    """Checked in this order, the first failure answers: side, symbol, quantity, amount,
+    limit_price, then the Idempotency-Key header (all 422). Exactly one of quantity and amount.
+    Other members are ignored."""
 
     side: OrderSide
     symbol: OrderSymbol
-    quantity: OrderQuantity
+    quantity: OrderQuantity = None
+    amount: OrderAmount = None
+    limit_price: OrderLimitPrice = None
 
 
 class AccountUpdate(Body):

@@ -146,13 +146,42 @@ OrderQuantity = Annotated[object, Checked({
                    f" {validators.MAX_QUANTITY_TEXT} characters; or a JSON integer. From"
                    f" {money.qty(1)} to {money.MAX_QUANTITY // money.QTY_SCALE}. JSON numbers"
                    " with a fraction or exponent (0.1, 1.0, 1e3) are refused: they are floats."
-                   " Otherwise 422 invalid_quantity, whose message says which rule failed.",
+                   " Otherwise 422 invalid_quantity, whose message says which rule failed."
+                   " Required unless the order gives amount.",
     "oneOf": [
         {"type": "string", "minLength": 1, "maxLength": validators.MAX_QUANTITY_TEXT,
          "pattern": f"^{validators.QUANTITY.pattern}$"},
         {"type": "integer", "minimum": 1, "maximum": money.MAX_QUANTITY // money.QTY_SCALE},
     ],
-}, validators.parse_quantity)]  # fmt: skip
+}, validators.optional_quantity)]  # fmt: skip
+OrderAmount = Annotated[object, Checked({
+    "description": "Buys only, instead of quantity: dollars to spend, as a decimal string of"
+                   ' ASCII digits with at most 6 places ("250", "99.5") or a JSON integer, from'
+                   f" {money.usd(1)} to {money.MAX_TRADE_VALUE // money.USD_SCALE}. The order"
+                   " buys the most units (in steps of 0.00000001) whose cost, rounded up to a"
+                   " micro-dollar, is at most the amount at the trade's own price: cost <="
+                   " amount, the rest stays cash. 422 invalid_amount when malformed, given"
+                   " with quantity, or on a sell (a sell is sized in units: all of a holding"
+                   " is its exact quantity); 422 amount_too_small when it buys nothing.",
+    "oneOf": [
+        {"type": "string", "minLength": 1, "maxLength": validators.MAX_QUANTITY_TEXT,
+         "pattern": f"^{validators.AMOUNT.pattern}$"},
+        {"type": "integer", "minimum": 1, "maximum": money.MAX_TRADE_VALUE // money.USD_SCALE},
+    ],
+}, validators.optional_amount)]  # fmt: skip
+OrderLimitPrice = Annotated[object, Checked({
+    "description": "Optional, the most slippage the trader accepts: a buy's highest, a sell's"
+                   " lowest price per unit, as a decimal string with at most 8 places or a JSON"
+                   " integer. A trade whose price is beyond it is refused with 409 price_moved"
+                   " (its details give price and limit_price) and nothing changes. A retry of"
+                   " an Idempotency-Key that already executed replays, whatever the price now."
+                   " Otherwise 422 invalid_limit_price.",
+    "oneOf": [
+        {"type": "string", "minLength": 1, "maxLength": validators.MAX_QUANTITY_TEXT,
+         "pattern": f"^{validators.LIMIT_PRICE.pattern}$"},
+        {"type": "integer", "minimum": 1, "maximum": money.MAX_PRICE // money.PRICE_SCALE},
+    ],
+}, optional(validators.parse_limit_price))]  # fmt: skip
 NewPassword = Annotated[object, Checked({
     "type": "string", "minLength": validators.MIN_PASSWORD, "maxLength": validators.MAX_PASSWORD,
 }, validators.check_password_shape)]  # fmt: skip

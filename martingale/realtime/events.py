@@ -119,6 +119,8 @@ def on_trade(data: object = None) -> dict[str, Any]:
             symbol=data.get("symbol"),
             side=data.get("side"),
             quantity=data.get("quantity"),
+            amount=data.get("amount"),
+            limit_price=data.get("limit_price"),
             idempotency_key=data.get("idempotency_key"),
             session_id=who.session_id,  # checked in the trade's own round trip
         )

@@ -1,10 +1,13 @@
-// The desktop trade form: symbol (kept in step with the live assets), side, quantity, estimates.
+// The desktop trade form: symbol (kept in step with the live assets), side, a size in units or
+// (buys) dollars with 25/50/100% shares, the slippage tolerance, estimates.
 import { $, h, fill, setText } from "../dom.js";
 import * as fmt from "../format.js";
 import { atoms, USD } from "../decimal.js";
 import { state, holding } from "../state.js";
 import { placeTrade } from "../trade.js";
-import { quantityProblem, limitProblem, maxOrderQuantity, orderValue } from "../order.js";
+import {
+  maxOrderQuantity, ticketFigures, shareOf, tolerance, setTolerance, toleranceText,
+} from "../order.js";
 import { confirmSellEverything } from "../confirm.js";
 
 export function tradeForm(form) {
@@ -14,8 +17,13 @@ export function tradeForm(form) {
   const out = (name) => $(`[data-trade="${name}"]`, form);
   let busy = false;
 
+  const slippage = $("#trade-slippage", form);
   const side = () => form.querySelector('input[name="side"]:checked').value;
   const setSide = (s) => { form.querySelector(`input[name="side"][value="${s}"]`).checked = true; };
+  // dollars size buys only: a sell is in units (all of a holding is its exact quantity)
+  const inDollars = () => side() === "buy" && form.querySelector('input[name="unit"]:checked').value === "dollars";
+  const setUnit = (u) => { form.querySelector(`input[name="unit"][value="${u}"]`).checked = true; };
+  slippage.value = tolerance();
 
   function showError(message, kind = "input") {
     error.dataset.kind = message ? kind : "";
@@ -28,15 +36,25 @@ export function tradeForm(form) {
     const asset = state.assets.get(symbol.value);
     const held = holding(symbol.value);
     const cash = state.portfolio?.cash ?? "0";
-    const limit = limitProblem(side(), symbol.value, quantity.value.trim());
-    const worth = limit ? null : orderValue(symbol.value, quantity.value.trim());
+    const dollars = inDollars();
+    const { limit, worth, units } = ticketFigures(side(), symbol.value, dollars, quantity.value);
     if (limit || error.dataset.kind === "limit") showError(limit, "limit");
+    form.querySelector('input[name="unit"][value="dollars"]').disabled = side() !== "buy";
+    if (side() !== "buy") setUnit("units");
+    setText(out("size-label"), dollars ? "Amount ($)" : "Quantity");
+    quantity.placeholder = dollars ? "250" : "0.5";
+    setText(out("size-help"), dollars
+      ? "Dollars to spend, up to 6 decimal places: the order buys as many units as that pays for at the price it meets."
+      : "Fractions allowed, up to 8 decimal places. Max spends all your cash (in dollars), or sells all you hold.");
+    setText(out("tolerance"), toleranceText(side(), symbol.value, slippage.value));
     setText(out("price"), asset ? fmt.price(asset.price) : "—");
     setText(out("character"), asset ? fmt.character(asset.drift, asset.volatility).sentence : "");
     setText(out("held"), held ? fmt.qty(held.quantity) : "0");
     setText(out("cash"), fmt.usd(cash));
-    setText(out("est-label"), side() === "buy" ? "Estimated cost" : "Estimated proceeds");
-    setText(out("estimate"), worth === null ? "—" : fmt.usd(worth));
+    setText(out("est-label"), dollars ? "Buys about" : side() === "buy" ? "Estimated cost" : "Estimated proceeds");
+    setText(out("estimate"), dollars
+      ? (units === null ? "—" : `${fmt.qty(units)} ${symbol.value}`)
+      : (worth === null ? "—" : fmt.usd(worth)));
     setText(out("max"), fmt.qty(maxOrderQuantity(side(), symbol.value)));
     form.classList.toggle("over-budget", side() === "buy" && worth !== null && worth > atoms(cash, USD));
     const off = busy || !state.online;
@@ -47,13 +65,17 @@ export function tradeForm(form) {
 
   async function submit(s) {
     const q = quantity.value.trim();
-    const problem = quantityProblem(q) || limitProblem(s, symbol.value, q);
+    const dollars = inDollars();
+    const { problem: bad, limit } = ticketFigures(s, symbol.value, dollars, q);
+    const problem = bad || limit;
     showError(problem);
     if (problem || !symbol.value) { quantity.focus(); return; }
     busy = true;
     refresh();
     try {
-      const trade = await placeTrade(symbol.value, s, q, { onRefused: (text) => showError(text, "refused") });
+      const trade = await placeTrade(symbol.value, s, dollars ? { amount: q } : q, {
+        onRefused: (text) => showError(text, "refused"), tolerate: slippage.value,
+      });
       if (trade) quantity.value = "";
     } finally {
       busy = false;
@@ -71,12 +93,23 @@ export function tradeForm(form) {
   // Enter sends the side chosen above (an implicit submit would always press the first button)
   quantity.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); submit(side()); } });
   symbol.addEventListener("change", refresh);
-  form.addEventListener("change", (e) => { if (e.target.name === "side") refresh(); });
-  $("#trade-max", form).addEventListener("click", () => {
-    quantity.value = fmt.plainQty(maxOrderQuantity(side(), symbol.value));
+  form.addEventListener("change", (e) => {
+    if (e.target.name === "unit") { quantity.value = ""; showError(null); }
+    if (e.target.name === "side" || e.target.name === "unit") refresh();
+  });
+  slippage.addEventListener("change", () => { setTolerance(slippage.value); refresh(); });
+  // a buy spends a share of the cash, in dollars: the price the order meets sizes it, not the
+  // one on screen (Max in units left cash over when the price fell, and was refused when it rose)
+  function share(pct) {
+    setUnit(side() === "buy" ? "dollars" : "units");
+    quantity.value = shareOf(side(), symbol.value, pct);
     showError(null);
     refresh();
-  });
+  }
+  $("#trade-max", form).addEventListener("click", () => share(100));
+  for (const button of form.querySelectorAll("[data-pct]")) {
+    button.addEventListener("click", () => share(button.dataset.pct));
+  }
   $("#sell-everything", form).addEventListener("click", confirmSellEverything);
 
   return {
@@ -98,6 +131,7 @@ export function tradeForm(form) {
       symbol.value = s;
       if (withSide) setSide(withSide);
       if (withSide === "sell") quantity.value = holding(s) ? fmt.plainQty(holding(s).quantity) : "";
+      else if (withSide && inDollars()) quantity.value = "";
       symbol.dispatchEvent(new Event("change")); // refreshes, and the board marks the row
       quantity.focus();
     },
