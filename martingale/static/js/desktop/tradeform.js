@@ -120,7 +120,10 @@ export function tradeForm(form) {
       fill(symbol, symbols.map((s) => h("option", { value: s, text: s })));
       if (symbols.includes(current)) symbol.value = current;
       else if (current) {
-        // the chosen asset expired: start over on the buy side rather than sell another asset
+        // the chosen asset expired: start over on the buy side rather than sell another asset,
+        // on the one with the most time left (the first by name may be the next to go)
+        const live = symbols.map((s) => state.assets.get(s)).filter(Boolean);
+        if (live.length) symbol.value = live.reduce((a, b) => (b.expiresAt > a.expiresAt ? b : a)).symbol;
         setSide("buy");
         quantity.value = "";
         showError(`${current} expired. Choose another asset.`, "notice");
