@@ -17,7 +17,7 @@ from .helpers import register, screenshot
 # a laptop. The phone layout is the one at 768 px and below (layout.js).
 SIZES = [(320, 640), (390, 844), (768, 1024), (1024, 768), (1440, 900)]
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
-TABLE_OVERFLOW = "() => { const box = document.querySelector('#asset-table').parentElement; return box.scrollWidth - box.clientWidth; }"
+TABLE_OVERFLOW = "(t) => { const box = document.querySelector(t).parentElement; return box.scrollWidth - box.clientWidth; }"
 
 
 @pytest.fixture
@@ -39,9 +39,9 @@ def kind(width: int, height: int) -> dict:
 
 def shoot(page, name: str, width: int, *, clear_toasts: bool = True) -> None:
     assert page.evaluate(OVERFLOW) <= 0, f"{name} at {width} px runs off the side"
-    print(
-        f"{name} {width}: {screenshot(page, f'screens-{name}-{width}.png', clear_toasts=clear_toasts)}"
-    )
+    path = screenshot(page, f"screens-{name}-{width}.png", clear_toasts=clear_toasts)
+    page.screenshot(path=str(path.with_name(f"screens-{name}-{width}-full.png")), full_page=True)
+    print(f"{name} {width}: {path}")
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}" for w, _ in SIZES])
@@ -79,7 +79,9 @@ def test_the_main_pages_at_every_width(game, market, open_page, width, height) -
         ).to_have_count(1)
     page.wait_for_timeout(1500)  # a few ticks drawn on the charts
     if not phone:  # every column of the board in view, none behind a sideways scroll
-        assert page.evaluate(TABLE_OVERFLOW) <= 0, f"the asset table scrolls sideways at {width} px"
+        for table in ("#asset-table", "#holdings-table"):
+            over = page.evaluate(TABLE_OVERFLOW, table)
+            assert over <= 0, f"{table} scrolls sideways at {width} px, by {over} px"
     shoot(page, "board", width)
 
     market.fast_forward(10)  # the held asset expires and settles
