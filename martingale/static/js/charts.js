@@ -1,5 +1,5 @@
-// Chart.js helpers: time on a linear axis (local zone, no adapter), doughnuts, the avg-cost line.
-import { time, stamp, usd, price } from "./format.js";
+// Chart.js helpers: time on a linear axis (local zone, no adapter), doughnuts, the expiry line.
+import { time, stamp, usd, price, pct } from "./format.js";
 import { color, alpha } from "./theme.js";
 
 const Chart = window.Chart;
@@ -13,17 +13,62 @@ if (Chart) {
 }
 
 // An axis label needs no more decimals than its step between ticks: "$0.50", not "$0.5000",
-// and zero reads "$0".
+// and zero reads "$0" ("0%" on a chart of % since birth).
 function yTick(kind) {
   return (v, _i, ticks) => {
-    if (v === 0) return "$0";
+    if (v === 0) return kind === "pct" ? "0%" : "$0";
     const step = ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : Math.abs(v);
-    const needed = step >= 1 || !step ? 0 : Math.max(2, Math.ceil(-Math.log10(step) - 1e-9));
+    const needed = step >= 1 || !step ? 0 : Math.max(kind === "pct" ? 1 : 2, Math.ceil(-Math.log10(step) - 1e-9));
     const places = Math.min(kind === "usd" ? 2 : 4, needed);
     const n = Math.abs(v).toLocaleString("en-US", { minimumFractionDigits: places, maximumFractionDigits: places });
+    if (kind === "pct") return `${v < 0 ? "−" : "+"}${n}%`;
     return `${v < 0 ? "−" : ""}$${n}`;
   };
 }
+
+// A point's tooltip line: a marker says what it marks; a % point also gives its price.
+function tipLine(kind) {
+  return (item) => {
+    const raw = item.raw || {};
+    if (raw.note) return raw.note;
+    if (kind === "pct") return `${item.dataset.label}: ${pct(item.parsed.y)}${raw.price !== undefined ? ` (${price(raw.price)})` : ""}`;
+    return `${item.dataset.label}: ${kind === "usd" ? usd(item.parsed.y) : price(item.parsed.y)}`;
+  };
+}
+
+/** Switch a line chart's y axis and tooltips between "price", "usd" and "pct". */
+export function setUnits(chart, kind) {
+  chart.options.scales.y.ticks.callback = yTick(kind);
+  chart.options.plugins.tooltip.callbacks.label = tipLine(kind);
+}
+
+// The scheduled expiry: a dashed vertical line at each time in options.at that the x axis shows.
+const expiryLine = {
+  id: "expiryLine",
+  afterDatasetsDraw(chart, _args, options) {
+    const x = chart.scales.x;
+    if (!options.at?.length || !hasData(chart) || !x) return;
+    const { ctx, chartArea: area } = chart;
+    ctx.save();
+    ctx.strokeStyle = color("warn");
+    ctx.fillStyle = color("warn");
+    ctx.setLineDash([4, 4]);
+    ctx.lineWidth = 1;
+    ctx.font = `10px ${Chart.defaults.font.family}`;
+    ctx.textAlign = "right";
+    ctx.textBaseline = "top";
+    for (const at of new Set(options.at)) {
+      if (at < x.min || at > x.max) continue;
+      const px = Math.round(x.getPixelForValue(at)) - 0.5;
+      ctx.beginPath();
+      ctx.moveTo(px, area.top);
+      ctx.lineTo(px, area.bottom);
+      ctx.stroke();
+      ctx.fillText("expiry", px - 3, area.top + 2);
+    }
+    ctx.restore();
+  },
+};
 
 const hasData = (chart) => chart.data.datasets.some((d) => d.data.length > 0);
 
@@ -65,7 +110,7 @@ export function lineChart(canvas, { kind = "price", compact = false, legend = fa
   if (!Chart) return null;
   return new Chart(canvas, {
     type: "line",
-    plugins: [emptyState],
+    plugins: [emptyState, expiryLine],
     data: { datasets: [] },
     options: {
       animation: false,
@@ -90,11 +135,14 @@ export function lineChart(canvas, { kind = "price", compact = false, legend = fa
       },
       plugins: {
         emptyState: { text: kind === "usd" ? "No history yet" : "No prices to show" },
+        expiryLine: { at: [] },
+        // thousands of ticks over a whole life: at most a few points per pixel are drawn
+        decimation: { enabled: true, algorithm: "min-max" },
         legend: { display: legend, labels: { boxWidth: 10, boxHeight: 10, usePointStyle: true } },
         tooltip: {
           callbacks: {
             title: (items) => (items.length ? stamp(items[0].parsed.x) : ""),
-            label: (item) => `${item.dataset.label}: ${kind === "usd" ? usd(item.parsed.y) : price(item.parsed.y)}`,
+            label: tipLine(kind),
           },
         },
       },
@@ -104,15 +152,6 @@ export function lineChart(canvas, { kind = "price", compact = false, legend = fa
 
 export function series(label, color, data, extra = {}) {
   return { label, data, borderColor: color, backgroundColor: color, pointRadius: 0, ...extra };
-}
-
-/** The dashed average-cost line across the data's time span, or nothing. */
-export function avgCostSeries(avgCost, data) {
-  if (!avgCost || data.length < 1) return null;
-  const y = Number(avgCost);
-  const x0 = data[0].x;
-  const x1 = data[data.length - 1].x;
-  return series(`Avg cost ${price(avgCost)}`, color("cyan"), [{ x: x0, y }, { x: x1, y }], { borderDash: [6, 4], borderWidth: 1.4 });
 }
 
 /** The allocation doughnut: cash plus one slice per holding. */

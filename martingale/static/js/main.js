@@ -27,7 +27,7 @@ const MAX_PERFORMANCE_POINTS = 600;
 let app;
 let ready = false;
 
-const HISTORY_PAGE = 300;
+const HISTORY_PAGE = 2000; // an asset's whole life at the default priors, as state.js keeps
 
 /** An asset's prices: the latest page, or what follows sinceTick. A gap longer than one page
  *  (and than a chart keeps) is not bridged page by page: the latest page replaces the cache, so

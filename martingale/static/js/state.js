@@ -2,7 +2,9 @@
 import { atoms, text, value, toNumber, QTY, USD } from "./decimal.js";
 import { color } from "./theme.js";
 
-const MAX_POINTS = 300;
+// an asset's whole life at the default priors (at most 30 minutes of one tick a second): the
+// charts' "All" range draws from birth; the API's largest page
+const MAX_POINTS = 2000;
 
 export const state = {
   displayName: "", // the signed-in player's public name: marks their own rows on the tape and board

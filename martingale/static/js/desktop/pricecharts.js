@@ -1,8 +1,10 @@
-// The desktop's price charts: 1 to 4 panels, each drawing up to 8 symbols the player adds.
+// The desktop's price charts: 1 to 4 panels, each drawing up to 8 symbols the player adds, over
+// the range the player picks (assetcharts.js draws them).
 import { h, fill, $, setText, assetColor } from "../dom.js";
 import * as fmt from "../format.js";
 import { state, sortedAssets, changePct, liveAccount } from "../state.js";
-import { lineChart, series } from "../charts.js";
+import { lineChart } from "../charts.js";
+import { drawAssets, rangePicker } from "../assetcharts.js";
 
 const MAX_SYMBOLS = 8;
 
@@ -25,6 +27,7 @@ export function priceCharts(panel) {
   const saved = localStorage.getItem(COUNT_KEY);
   if ([...count.options].some((o) => o.value === saved)) count.value = saved;
   const charted = () => new Set(charts.flatMap((pc) => [...pc.symbols]));
+  count.closest(".chart-controls").prepend(rangePicker(() => draw()));
 
   function setCount(n) {
     while (charts.length > n) {
@@ -86,11 +89,9 @@ export function priceCharts(panel) {
   function draw() {
     for (const pc of charts) {
       const assets = [...pc.symbols].map((s) => state.assets.get(s)).filter(Boolean);
-      setText(pc.last, assets.length ? assets.map((a) => `${a.symbol} ${fmt.price(a.price)}`).join("  ·  ") : "Pick a symbol and press Add.");
-      if (!pc.chart) continue;
-      pc.chart.data.datasets = assets.map((a) => series(a.symbol, a.color, a.history.slice()));
-      pc.chart.options.plugins.legend.display = assets.length > 1;
-      pc.chart.update("none");
+      const line = assets.map((a) => `${a.symbol} ${fmt.price(a.price)}${assets.length > 1 ? ` (${fmt.pct(changePct(a))})` : ""}`);
+      setText(pc.last, assets.length ? `${line.join("  ·  ")}${assets.length > 1 ? "  —  % since each one's birth" : ""}` : "Pick a symbol and press Add.");
+      drawAssets(pc.chart, assets);
     }
   }
 

@@ -2,7 +2,8 @@
 import { h, $, setText, setTone, assetColor } from "../dom.js";
 import * as fmt from "../format.js";
 import { state, sortedAssets, secondsLeft, changePct, liveAccount, holding, stats, ageSeconds } from "../state.js";
-import { lineChart, series, avgCostSeries } from "../charts.js";
+import { lineChart } from "../charts.js";
+import { drawAssets, rangePicker } from "../assetcharts.js";
 
 /** onCurrent() runs when another card becomes the current one; onGone(symbol, next) when the
  *  current card's asset expired and another took its place. */
@@ -30,6 +31,7 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
       p.character,
       p.interest,
       p.position,
+      h("div", { class: "m-chart-head" }, rangePicker(() => { for (const x of cards.values()) if (x.visible) drawChart(x); })),
       h("div", { class: "chart-box m-chart" }, p.canvas));
     assetColor(el, asset.color);
     return { el, ...p, chart: null, visible: false, last: null };
@@ -76,14 +78,7 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
     const asset = state.assets.get(c.el.dataset.symbol);
     if (!asset) return;
     if (!c.chart) c.chart = lineChart(c.canvas, { compact: true });
-    if (!c.chart) return;
-    const data = asset.history.slice();
-    const sets = [series(asset.symbol, asset.color, data, { fill: "start", backgroundColor: `${asset.color}22` })];
-    const avg = avgCostSeries(holding(asset.symbol)?.avg_cost, data);
-    if (avg) sets.push(avg);
-    c.chart.data.datasets = sets;
-    c.chart.options.plugins.legend.display = Boolean(avg);
-    c.chart.update("none");
+    drawAssets(c.chart, [asset], { compact: true });
   }
 
   function onVisible(entries) {
