@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ..helpers import new_asset
-from .helpers import DESKTOP, PHONE, TICK_S, desktop_buy, register
+from .helpers import ARTIFACTS, DESKTOP, PHONE, TICK_S, desktop_buy, register
 
 
 @pytest.fixture
@@ -54,6 +54,12 @@ def quote(page, symbol: str) -> dict:
 
 def drawn(page, canvas_selector: str) -> dict:
     return page.eval_on_selector(canvas_selector, CHART)
+
+
+def keep(locator, name: str) -> None:
+    """The chart as a player sees it, under test-artifacts/ to be looked at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    locator.screenshot(path=str(ARTIFACTS / name))
 
 
 def dataset(chart: dict, label: str) -> dict | None:
@@ -126,6 +132,7 @@ def test_own_buys_and_sells_are_marked_with_the_average_cost_line(game, market, 
     ]
     assert avg and {p["y"] for p in avg["points"]} == {float(held["avg_cost"])}
     assert [p["x"] for p in avg["points"]] == [chart["x0"], chart["x1"]]
+    keep(page.locator(".price-chart").first, "chart-desktop-markers.png")
 
 
 def test_several_symbols_on_one_chart_are_drawn_as_percent_since_birth(
@@ -150,6 +157,7 @@ def test_several_symbols_on_one_chart_are_drawn_as_percent_since_birth(
         for p in line["points"]:
             assert p["y"] == pytest.approx((p["price"] / initial - 1) * 100, abs=1e-9)
     assert len(set(chart["expiry"])) >= 1
+    keep(page.locator(".price-chart").first, "chart-desktop-percent.png")
 
 
 def test_a_phone_card_charts_the_whole_life_with_the_players_buy(game, market, open_page) -> None:
@@ -173,6 +181,7 @@ def test_a_phone_card_charts_the_whole_life_with_the_players_buy(game, market, o
     bought = api(page, "/trades")["trades"][0]
     assert buys and [p["y"] for p in buys["points"]] == [float(bought["price"])]
     assert dataset(chart, "Avg cost")
+    keep(card, "chart-phone-card.png")
 
     # one choice for every card, remembered
     card.locator(".range-pick").get_by_role("button", name="5m").tap()

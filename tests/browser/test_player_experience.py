@@ -621,7 +621,9 @@ def test_open_interest_follows_everyones_trades_without_asking(game, market, ope
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if "/api/" in r.url else None)
     someone, another = new_player(game, "oi_buyer"), new_player(game, "oi_seller")
-    trade(game, someone, "buy", asset.symbol, "2.5")
+    trade(game, someone, "buy", asset.symbol, "1")
+    expect(shown).to_have_text(says.replace("units", "unit").format("1"))  # one unit, not "1 units"
+    trade(game, someone, "buy", asset.symbol, "1.5")
     expect(shown).to_have_text(says.format("2.5"))
     trade(game, another, "buy", asset.symbol, "0.00000001")
     trade(game, someone, "sell", asset.symbol, "1")

@@ -78,8 +78,9 @@ export function drawAssets(chart, assets, { compact = false } = {}) {
     if (!marks.length) continue;
     marks.sort((p, q) => p.x - q.x);
     datasets.push(series(label, color(tone), marks, {
-      showLine: false, pointStyle: "triangle", rotation, pointRadius: compact ? 5 : 6, pointHoverRadius: 8,
-      borderColor: color("bg"), borderWidth: 1,
+      // a light rim: a green buy stays visible on a green asset's line
+      showLine: false, pointStyle: "triangle", rotation, pointRadius: compact ? 6 : 7, pointHoverRadius: 9,
+      pointBorderColor: color("text"), pointBorderWidth: 1.2,
     }));
   }
 

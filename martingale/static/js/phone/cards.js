@@ -64,7 +64,8 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
   }
 
   function renderInterest(c, asset) {
-    setText(c.interest, `Open interest ${fmt.qty(asset.openInterest)} units, all players together`);
+    const units = fmt.qty(asset.openInterest);
+    setText(c.interest, `Open interest ${units} unit${units === "1" ? "" : "s"}, all players together`);
   }
 
   function renderCountdown(c, asset) {
