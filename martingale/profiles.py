@@ -5,9 +5,10 @@ name, when they joined, their standing and return, their account's P&L over the 
 latest trades and how their settled positions went. Never the username, an id, an idempotency key
 or the cash they hold.
 
-The standing is the engine's last ranking pass (leaderboard.py), so a profile agrees with the
-leaderboard row it was opened from; a player that pass did not rank yet (they joined after it) is
-valued the way a pass values them, at the current prices. Everything is read in one snapshot, with
+The rank is the engine's last ranking pass's (leaderboard.py), as the leaderboard shows it. The
+P&L and return are now's, valued the way a pass values a player (cash less the grant plus open
+holdings of live assets at the current prices), so they are where the curve ends; the leaderboard
+row they were opened from is at most one pass (a few seconds) older. Everything is read in one snapshot, with
 a handful of indexed statements whatever the player's history: counts and the best and worst
 settlement are computed by the database, and only the curve replays events in Python (the last
 hour's, as ``reports.performance_history`` does).
@@ -76,10 +77,11 @@ class PnlPoint:
 class Profile:
     name: str
     joined_at: datetime
-    total_pnl: int  # USD atoms, as of ``as_of``
+    total_pnl: int  # USD atoms, at the prices of ``as_of``
     granted: int  # the baseline of the return
-    as_of: datetime  # the ranking pass's pricing, or now for a player no pass has ranked
-    rank: int | None  # None until a pass has ranked the player
+    as_of: datetime  # now: the curve's last point, and the figures above it, are this instant's
+    rank: int | None  # in the last ranking pass; None until a pass has ranked the player
+    ranked_at: datetime | None  # when that pass priced the holdings
     players: int  # how many players the last pass ranked
     curve: tuple[PnlPoint, ...]  # oldest first, ending now
     trades: tuple[PublicTrade, ...]  # newest first
@@ -101,9 +103,8 @@ def _extreme(session: Session, player_id: int, best: bool) -> SettledPosition | 
     return SettledPosition(*row) if row else None
 
 
-def _marked_now(session: Session, game: Game, player_id: int) -> int:
+def _marked_now(session: Session, game: Game, player_id: int, now: datetime) -> int:
     """Open holdings at the current prices, as a ranking pass marks them."""
-    now = game.clock.now()
     rows = session.execute(
         select(Asset, Holding.quantity)
         .join(Holding, Holding.asset_id == Asset.id)
@@ -133,23 +134,16 @@ def profile(
         ).first()
         if player is None:
             raise UnknownPlayer("no player has this display name")
-        ranked = session.execute(
-            select(LeaderboardRank.rank, LeaderboardRank.total_pnl, LeaderboardRank.granted).where(
-                LeaderboardRank.player_id == player.id
-            )
-        ).first()
-        state = session.execute(
+        rank = session.execute(
+            select(LeaderboardRank.rank).where(LeaderboardRank.player_id == player.id)
+        ).scalar()
+        last_pass = session.execute(
             select(LeaderboardPass.computed_at, LeaderboardPass.players).where(
                 LeaderboardPass.id == 1
             )
         ).first()
-        if ranked is not None and state is not None:
-            rank, total_pnl, granted, as_of = (
-                ranked.rank, ranked.total_pnl, ranked.granted, state.computed_at,
-            )  # fmt: skip
-        else:
-            rank, granted, as_of = None, player.granted, game.clock.now()
-            total_pnl = player.cash - player.granted + _marked_now(session, game, player.id)
+        now = game.clock.now()
+        total_pnl = player.cash - player.granted + _marked_now(session, game, player.id, now)
         latest = session.execute(
             select(
                 Asset.symbol, Trade.side, Trade.quantity, Trade.price, Trade.total,
@@ -171,10 +165,11 @@ def profile(
             name=player.display_name,
             joined_at=player.created_at,
             total_pnl=total_pnl,
-            granted=granted,
-            as_of=as_of,
+            granted=player.granted,
+            as_of=now,
             rank=rank,
-            players=state.players if state is not None else 0,
+            ranked_at=last_pass.computed_at if rank is not None and last_pass else None,
+            players=last_pass.players if last_pass else 0,
             curve=tuple(PnlPoint(p.t, p.value - player.granted) for p in curve),
             trades=tuple(PublicTrade(*row) for row in latest),
             settled=settled,

@@ -163,6 +163,7 @@ def profile(p: Profile) -> dict[str, Any]:
         "display_name": p.name,
         "joined_at": iso(p.joined_at),
         "rank": p.rank,
+        "ranked_at": iso(p.ranked_at) if p.ranked_at else None,
         "players": p.players,
         "as_of": iso(p.as_of),
         "total_pnl": money.usd(p.total_pnl),

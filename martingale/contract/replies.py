@@ -289,12 +289,14 @@ class PlayerProfile(Reply):
     rank: Id | None = Field(description=(
         "Their rank in the engine's last ranking pass; null until a pass has ranked them."
     ))  # fmt: skip
-    players: Tick = Field(description="How many players the last pass ranked.")
-    as_of: Timestamp = Field(description=(
-        "When total_pnl was priced: the last pass, or now for a player no pass has ranked yet."
+    ranked_at: Timestamp | None = Field(description=(
+        "When that pass priced the holdings; null while rank is."
     ))  # fmt: skip
+    players: Tick = Field(description="How many players the last pass ranked.")
+    as_of: Timestamp = Field(description="Now: when total_pnl was priced (the curve's last point).")
     total_pnl: Usd = Field(description=(
-        "Value minus the grant, open positions marked as the leaderboard marks them."
+        "Value minus the grant now, open positions marked at the current prices as the ranking"
+        " marks them (the leaderboard's figure is its last pass's)."
     ))  # fmt: skip
     return_pct: DecimalText = Field(description=(
         "total_pnl as a percent of what the player was granted, 2 decimals, truncated toward zero."

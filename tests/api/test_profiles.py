@@ -18,7 +18,7 @@ from .openapi_spec import validate_response
 
 TEMPLATE = "/api/v1/players/{name}"
 KEYS = {
-    "display_name", "joined_at", "rank", "players", "as_of", "total_pnl", "return_pct", "curve",
+    "display_name", "joined_at", "rank", "ranked_at", "players", "as_of", "total_pnl", "return_pct", "curve",
     "trades", "settled", "wins", "win_rate_pct", "best", "worst",
 }  # fmt: skip
 
@@ -84,31 +84,36 @@ def test_every_settlement_a_loss_is_a_zero_win_rate(game, clock):
     assert wire.win_rate_pct(1, 3) == "33.33" and wire.win_rate_pct(3, 3) == "100.00"
 
 
-def test_standing_is_the_leaderboards_and_a_new_player_is_valued_as_a_pass_would(
-    client, game, clock
-):
+def test_the_rank_is_the_leaderboards_and_the_pnl_is_nows(client, game, clock):
     asset = new_asset(game, initial="10", volatility="0.05")
     ann = register(client, "ann", display_name="Ann Ranked")
     ben = register(client, "ben", display_name="Ben Ranked")
     assert post_trade(client, ann, asset.symbol, "buy", "100").status_code == 201
     assert post_trade(client, ben, asset.symbol, "buy", "1").status_code == 201
-    engine_step_after(game, clock, 3)  # a ranking pass
+    engine_step_after(game, clock, 3)  # a ranking pass, at the prices of now
     board = client.get(f"{API}/leaderboard").get_json()
     for row in board["leaderboard"]:
         found = get_profile(client, row["display_name"])
         assert (found["rank"], found["total_pnl"], found["return_pct"]) == (
             row["rank"], row["total_pnl"], row["return_pct"],
         )  # fmt: skip
-        assert found["players"] == 2 and found["as_of"] == board["as_of"]
+        assert found["players"] == 2 and found["ranked_at"] == board["as_of"]
+
+    clock.advance(4)  # prices move on; the next pass has not run
+    for name, tokens in (("Ann Ranked", ann), ("Ben Ranked", ben)):
+        found = get_profile(client, name)
+        own = client.get(f"{API}/portfolio", headers=bearer(tokens)).get_json()
+        assert found["total_pnl"] == own["total_pnl"] and found["return_pct"] == own["return_pct"]
+        assert found["as_of"] == "2026-01-01T00:00:07.000Z" and found["ranked_at"] == board["as_of"]
+        assert found["curve"][-1]["pnl"] == own["total_pnl"]  # where the curve ends
 
     cat = register(client, "cat", display_name="Cat Unranked")  # after the pass
     assert post_trade(client, cat, asset.symbol, "buy", "7").status_code == 201
     clock.advance(2)
     found = get_profile(client, "Cat Unranked")
     own = client.get(f"{API}/portfolio", headers=bearer(cat)).get_json()
-    assert found["rank"] is None and found["players"] == 2
+    assert found["rank"] is None and found["ranked_at"] is None and found["players"] == 2
     assert found["total_pnl"] == own["total_pnl"] and found["return_pct"] == own["return_pct"]
-    assert found["as_of"] == "2026-01-01T00:00:05.000Z"
 
 
 def test_the_curve_is_the_performance_history_less_the_grant(client, game, clock):
