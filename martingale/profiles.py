@@ -160,7 +160,7 @@ def profile(
                 func.coalesce(func.sum(case((Settlement.realized_pnl > 0, 1), else_=0)), 0),
             ).where(Settlement.player_id == player.id)
         ).one()
-        curve = values_over_time(session, game, player.id, points)
+        curve = values_over_time(session, game, player.id, points, now)
         return Profile(
             name=player.display_name,
             joined_at=player.created_at,

@@ -151,10 +151,13 @@ def performance_history(game: Game, player_id: int, points: int = 120) -> list[V
     return read(game.database, lambda session: values_over_time(session, game, player_id, points))
 
 
-def values_over_time(session: Session, game: Game, player_id: int, points: int) -> list[ValuePoint]:
-    """``performance_history`` inside a read the caller already holds (profiles.py reads it in
-    the same snapshot as the rest of a profile)."""
-    now = game.clock.now()
+def values_over_time(
+    session: Session, game: Game, player_id: int, points: int, now: datetime | None = None
+) -> list[ValuePoint]:
+    """``performance_history`` inside a read the caller already holds, ending at ``now`` (the
+    clock's, unless given): profiles.py reads it in the snapshot and at the instant of the rest
+    of a profile."""
+    now = game.clock.now() if now is None else now
     player = session.execute(
         select(Player.created_at, Player.cash).where(Player.id == player_id)
     ).first()
