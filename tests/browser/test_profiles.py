@@ -64,6 +64,7 @@ def test_a_leaderboard_name_opens_that_players_profile_on_a_phone(game, market, 
     page.get_by_role("tab", name="Leaders").tap()
     link = page.locator("#m-leaders-table tbody th a", has_text="Thumb Target")
     expect(link).to_be_visible()
+    screenshot(page, "profile-leaders-phone.png")
     link.tap()
     expect_profile(page, market.url, "Thumb Target")
     expect(page.get_by_text("No trades yet.")).to_be_visible()
