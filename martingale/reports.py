@@ -148,59 +148,64 @@ def performance_history(game: Game, player_id: int, points: int = 120) -> list[V
     whatever the player did before it. It equals replaying every event forwards from the grant,
     because cash and holdings are exactly the grant plus every event (reconcile proves it).
     """
+    return read(game.database, lambda session: values_over_time(session, game, player_id, points))
 
-    def work(session: Session) -> list[ValuePoint]:
-        now = game.clock.now()
-        player = session.execute(
-            select(Player.created_at, Player.cash).where(Player.id == player_id)
-        ).first()
-        if player is None:
-            return []
-        start = max(player.created_at, now - timedelta(hours=1))
-        # the account now, in the same snapshot as the events below
-        cash = player.cash
-        units: dict[int, int] = {
-            asset_id: quantity
-            for asset_id, quantity in session.execute(
-                select(Holding.asset_id, Holding.quantity).where(
-                    Holding.player_id == player_id, Holding.quantity > 0
-                )
+
+def values_over_time(
+    session: Session, game: Game, player_id: int, points: int, now: datetime | None = None
+) -> list[ValuePoint]:
+    """``performance_history`` inside a read the caller already holds, ending at ``now`` (the
+    clock's, unless given): profiles.py reads it in the snapshot and at the instant of the rest
+    of a profile."""
+    now = game.clock.now() if now is None else now
+    player = session.execute(
+        select(Player.created_at, Player.cash).where(Player.id == player_id)
+    ).first()
+    if player is None:
+        return []
+    start = max(player.created_at, now - timedelta(hours=1))
+    # the account now, in the same snapshot as the events below
+    cash = player.cash
+    units: dict[int, int] = {
+        asset_id: quantity
+        for asset_id, quantity in session.execute(
+            select(Holding.asset_id, Holding.quantity).where(
+                Holding.player_id == player_id, Holding.quantity > 0
             )
-        }
-        events: list[tuple[datetime, int, int, int]] = []  # (at, cash delta, asset, unit delta)
-        for at, side, total, asset_id, quantity in session.execute(
-            select(
-                Trade.executed_at, Trade.side, Trade.total, Trade.asset_id, Trade.quantity
-            ).where(Trade.player_id == player_id, Trade.executed_at > start)
-        ):
-            sign = -1 if side == "buy" else 1
-            events.append((at, sign * total, asset_id, -sign * quantity))
-        for at, value, asset_id, quantity in session.execute(
-            select(
-                Settlement.settled_at, Settlement.value, Settlement.asset_id, Settlement.quantity
-            ).where(Settlement.player_id == player_id, Settlement.settled_at > start)
-        ):
-            events.append((at, value, asset_id, -quantity))
-        events.sort(key=lambda e: e[0], reverse=True)  # newest first: undone in that order
-        wanted = set(units) | {e[2] for e in events}
-        assets = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(wanted)))}
-        span = now - start
-        count = max(1, min(points, int(span.total_seconds()) + 1))  # at most one a second
-        instants = [start + span * n / max(1, count - 1) for n in range(count)]
-        samples: list[ValuePoint] = []
-        i = 0
-        for t in reversed(instants):
-            while i < len(events) and events[i][0] > t:  # undo what happened after t
-                _, dc, aid, du = events[i]
-                cash -= dc
-                units[aid] = units.get(aid, 0) - du
-                i += 1
-            value = cash
-            for aid, qty in units.items():
-                if qty > 0:
-                    value += value_floor(qty, game.price_at(assets[aid], t))
-            samples.append(ValuePoint(t, value))
-        samples.reverse()
-        return samples
-
-    return read(game.database, work)
+        )
+    }
+    events: list[tuple[datetime, int, int, int]] = []  # (at, cash delta, asset, unit delta)
+    for at, side, total, asset_id, quantity in session.execute(
+        select(Trade.executed_at, Trade.side, Trade.total, Trade.asset_id, Trade.quantity).where(
+            Trade.player_id == player_id, Trade.executed_at > start
+        )
+    ):
+        sign = -1 if side == "buy" else 1
+        events.append((at, sign * total, asset_id, -sign * quantity))
+    for at, value, asset_id, quantity in session.execute(
+        select(
+            Settlement.settled_at, Settlement.value, Settlement.asset_id, Settlement.quantity
+        ).where(Settlement.player_id == player_id, Settlement.settled_at > start)
+    ):
+        events.append((at, value, asset_id, -quantity))
+    events.sort(key=lambda e: e[0], reverse=True)  # newest first: undone in that order
+    wanted = set(units) | {e[2] for e in events}
+    assets = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(wanted)))}
+    span = now - start
+    count = max(1, min(points, int(span.total_seconds()) + 1))  # at most one a second
+    instants = [start + span * n / max(1, count - 1) for n in range(count)]
+    samples: list[ValuePoint] = []
+    i = 0
+    for t in reversed(instants):
+        while i < len(events) and events[i][0] > t:  # undo what happened after t
+            _, dc, aid, du = events[i]
+            cash -= dc
+            units[aid] = units.get(aid, 0) - du
+            i += 1
+        value = cash
+        for aid, qty in units.items():
+            if qty > 0:
+                value += value_floor(qty, game.price_at(assets[aid], t))
+        samples.append(ValuePoint(t, value))
+    samples.reverse()
+    return samples

@@ -14,6 +14,7 @@ from .market import Quote
 from .models import SETTLED, Asset
 from .portfolio import PortfolioView
 from .price_path import RECIPE
+from .profiles import Profile, PublicTrade, SettledPosition
 from .reports import PricePoint, SettlementRow, ValuePoint
 from .trading import TradeReply, TradeResult
 
@@ -154,6 +155,49 @@ def leaderboard(board: Board, *, with_me: bool = False) -> dict[str, Any]:
 def return_pct(total_pnl: int, granted: int) -> str:
     """P&L as a percent of the grant, for display: 2 decimals, computed exactly in integers."""
     return money.fmt(_toward_zero(total_pnl * 10_000, granted or 1), 100)
+
+
+def profile(p: Profile) -> dict[str, Any]:
+    """A player's public profile: their display name and nothing else that names them."""
+    return {
+        "display_name": p.name,
+        "joined_at": iso(p.joined_at),
+        "rank": p.rank,
+        "ranked_at": iso(p.ranked_at) if p.ranked_at else None,
+        "players": p.players,
+        "as_of": iso(p.as_of),
+        "total_pnl": money.usd(p.total_pnl),
+        "return_pct": return_pct(p.total_pnl, p.granted),
+        "curve": [{"t": iso(c.t), "pnl": money.usd(c.pnl)} for c in p.curve],
+        "trades": [_profile_trade(t) for t in p.trades],
+        "settled": p.settled,
+        "wins": p.wins,
+        "win_rate_pct": win_rate_pct(p.wins, p.settled),
+        "best": _settled_position(p.best),
+        "worst": _settled_position(p.worst),
+    }
+
+
+def _profile_trade(t: PublicTrade) -> dict[str, Any]:
+    return {
+        "symbol": t.symbol, "side": t.side, "quantity": money.qty(t.quantity),
+        "price": money.price(t.price), "total": money.usd(t.total),
+        "executed_at": iso(t.executed_at),
+    }  # fmt: skip
+
+
+def win_rate_pct(wins: int, settled: int) -> str | None:
+    """Wins as a percent of settled positions, 2 decimals truncated; None before any settled."""
+    return money.fmt(wins * 10_000 // settled, 100) if settled else None
+
+
+def _settled_position(s: SettledPosition | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {
+        "symbol": s.symbol, "realized_pnl": money.usd(s.realized_pnl),
+        "price": money.price(s.price), "settled_at": iso(s.settled_at),
+    }  # fmt: skip
 
 
 def login(result: Login) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import re
 
 from sqlalchemy import event
 
-from martingale import leaderboard, reports
+from martingale import leaderboard, profiles, reports
 from martingale.engine import MarketEngine
 
 from .helpers import new_asset, new_player, trade
@@ -53,7 +53,7 @@ def full_scans(game, statement, parameters) -> list[str]:
 
 def test_every_list_read_uses_an_index(game, clock):
     asset = new_asset(game, lifetime_s="30")
-    alice = new_player(game, "alice")
+    alice = new_player(game, "alice", display_name="Alice Indexed")
     for _ in range(3):
         trade(game, alice, "buy", asset.symbol, "1")
         clock.advance(2)
@@ -69,6 +69,7 @@ def test_every_list_read_uses_an_index(game, clock):
         "settlements": lambda: reports.player_settlements(game, alice, 50),
         "performance": lambda: reports.performance_history(game, alice, 120),
         "leaderboard": lambda: leaderboard.board(game, 25, alice),
+        "profile": lambda: profiles.profile(game, "Alice Indexed"),
     }
     for name, work in reads.items():
         statements = captured(game, work)

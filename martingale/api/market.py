@@ -1,15 +1,15 @@
-"""Public market data: assets, price history, proofs, the tape and the leaderboard."""
+"""Public market data: assets, price history, proofs, the tape, the leaderboard, profiles."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import market, proofs, reports, wire
+from .. import market, profiles, proofs, reports, wire
 from ..clock import iso
 from ..contract import replies as r
 from ..contract.operations import READS, Auth, Reply, operation, refusal
 from ..contract.requests import HistoryQuery, LeaderboardQuery, TapeQuery
-from ..errors import UnknownAsset
+from ..errors import UnknownAsset, UnknownPlayer
 from ..game import current_game
 from ..leaderboard import board
 from .access import optional_caller, query
@@ -76,3 +76,16 @@ def leaderboard() -> Any:
     limit = query(LeaderboardQuery).limit
     found = board(current_game(), limit, who.player_id if who else None)
     return wire.leaderboard(found, with_me=who is not None)
+
+
+@bp.get("/players/<name>")
+@operation("playerProfile", "market", {
+    200: Reply(r.PlayerProfile, "The profile."),
+    404: refusal("No live player has this display name (a deleted account has none).",
+                 UnknownPlayer),
+}, params=("PlayerName",), auth=Auth.OPTIONAL, limit=READS)  # fmt: skip
+@read_limit
+def player_profile(name: str) -> Any:
+    """A player's public profile: standing, P&L over the last hour, trades, settlements."""
+    optional_caller()  # credentials, when sent, must be valid, as on the leaderboard
+    return wire.profile(profiles.profile(current_game(), name))

@@ -16,7 +16,7 @@ from flask import Flask
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .. import cors, validators
+from .. import cors, names, validators
 from ..config import DEFAULTS
 from .operations import (
     PASSWORD_RATE_LIMITED,
@@ -129,6 +129,14 @@ PARAMETERS = {
         "name": "ref", "in": "path", "required": True,
         "description": "An asset id (digits) or a ticker symbol (case-insensitive).",
         "schema": {"type": "string", "pattern": "^([0-9]+|[A-Za-z]+)$"},
+    },
+    "PlayerName": {
+        "name": "name", "in": "path", "required": True,
+        "description": "A player's display name exactly as shown (case and spaces count),"
+        " percent-encoded.",
+        "schema": {"type": "string", "minLength": names.MIN_LENGTH, "maxLength": names.MAX_LENGTH,
+                   # never a slash, nor a separator at either end: no display name has one
+                   "pattern": "^[^/._\\s-]([^/]*[^/._\\s-])?$"},
     },
     "IdempotencyKey": {
         "name": "Idempotency-Key", "in": "header", "required": True,

@@ -257,6 +257,67 @@ class Leaderboard(Reply):
     ))  # fmt: skip
 
 
+class PnlPoint(Reply):
+    t: Timestamp
+    pnl: Usd = Field(description="Account value at t minus what the player was granted.")
+
+
+class ProfileTrade(Reply):
+    """A trade of the player's, as the tape shows it (no id)."""
+
+    symbol: Symbol
+    side: Side
+    quantity: Quantity
+    price: Price
+    total: Usd
+    executed_at: Timestamp
+
+
+class SettledPosition(Reply):
+    symbol: Symbol
+    realized_pnl: Usd
+    price: Price = Field(description="The settlement price.")
+    settled_at: Timestamp
+
+
+class PlayerProfile(Reply):
+    """What anyone may see of a player: their display name (never their username), standing,
+    P&L over the last hour, latest trades and how their settled positions went."""
+
+    display_name: str = Field(description=PUBLIC_NAME)
+    joined_at: Timestamp
+    rank: Id | None = Field(description=(
+        "Their rank in the engine's last ranking pass; null until a pass has ranked them."
+    ))  # fmt: skip
+    ranked_at: Timestamp | None = Field(description=(
+        "When that pass priced the holdings; null while rank is."
+    ))  # fmt: skip
+    players: Tick = Field(description="How many players the last pass ranked.")
+    as_of: Timestamp = Field(description="Now: when total_pnl was priced (the curve's last point).")
+    total_pnl: Usd = Field(description=(
+        "Value minus the grant now, open positions marked at the current prices as the ranking"
+        " marks them (the leaderboard's figure is its last pass's)."
+    ))  # fmt: skip
+    return_pct: DecimalText = Field(description=(
+        "total_pnl as a percent of what the player was granted, 2 decimals, truncated toward zero."
+    ))  # fmt: skip
+    curve: list[PnlPoint] = Field(min_length=1, description=(
+        "P&L from max(joined, now - 1 hour) to now, oldest first, at least one second apart."
+    ))  # fmt: skip
+    trades: list[ProfileTrade] = Field(description="The latest trades, newest first.")
+    settled: Tick = Field(description="Positions that settled (their assets expired).")
+    wins: Tick = Field(description="Settled positions with a positive realized P&L.")
+    win_rate_pct: DecimalText | None = Field(description=(
+        "wins / settled in percent, 2 decimals, truncated; null before any settlement."
+    ))  # fmt: skip
+    best: SettledPosition | None = Field(description=(
+        "The settlement with the highest realized P&L (the earliest of equals); null before any."
+    ))  # fmt: skip
+    worst: SettledPosition | None = Field(description=(
+        "The settlement with the lowest realized P&L (the earliest of equals); null before any."
+    ))  # fmt: skip
+
+
 class User(Reply):
     id: Id
     username: str = Field(description=(

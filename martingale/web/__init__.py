@@ -3,10 +3,10 @@
 from flask import current_app
 
 # importing the page modules registers their routes on the blueprint
-from . import auth_pages, links, pages, pwa
+from . import auth_pages, links, pages, profile_page, pwa
 from .blueprint import bp
 
-__all__ = ["auth_pages", "bp", "links", "pages", "pwa"]
+__all__ = ["auth_pages", "bp", "links", "pages", "profile_page", "pwa"]
 
 # Vendored front-end libraries, served locally with Subresource Integrity (tests re-hash the files).
 VENDOR = {

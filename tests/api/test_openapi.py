@@ -97,7 +97,6 @@ def test_every_reachable_error_code_is_documented_with_its_status():
     codes = {(cls.code, cls.status) for cls in _domain_errors()}
     assert (errors.InvalidJson.code, errors.InvalidJson.status) in codes
     unreachable = {
-        ("unknown_player", 404),  # a session's player is never removed (a deletion anonymises)
         ("origin_not_allowed", 403),  # only a preflight's (OPTIONS): the info description says so
     }
     assert codes - unreachable <= documented, sorted(codes - unreachable - documented)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ..helpers import execute, new_player, trade
 from .helpers import DESKTOP, PHONE, register
 
 AXE = Path(__file__).parent / "vendor" / "axe-4.10.3.min.js"
@@ -36,15 +37,22 @@ def audit(page, url: str) -> list[str]:
 
 
 @pytest.mark.parametrize("kind", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_every_page_passes_the_accessibility_audit(market, chromium, kind) -> None:
+def test_every_page_passes_the_accessibility_audit(game, market, chromium, kind) -> None:
+    rival = new_player(game, "rival", display_name="Seen Rival")
+    (symbol,) = execute(game, "SELECT symbol FROM assets WHERE status = 'live' LIMIT 1")[0]
+    trade(game, rival, "buy", symbol, "1")  # a profile with a trade in its table
     # reduced motion: a price flash (600 ms) would be audited at whatever frame it was in
     context = chromium.new_context(**kind, bypass_csp=True, reduced_motion="reduce")
     context.add_init_script("localStorage.setItem('martingale.introSeen', '1')")
     try:
         page = context.new_page()
         found = {path: audit(page, f"{market.url}{path}") for path in ANONYMOUS}
-        register(page, market.url, f"audited_{kind['viewport']['width']}")
-        found |= {path: audit(page, f"{market.url}{path}") for path in PAGES}
+        found["/players (anonymous)"] = audit(page, f"{market.url}/players/Seen%20Rival")
+        width = kind["viewport"]["width"]
+        register(page, market.url, f"audited_{width}", f"Checked {width}")
+        # the player's own profile, and another's, seen signed in
+        profiles = [f"/players/Checked%20{width}", "/players/Seen%20Rival"]
+        found |= {path: audit(page, f"{market.url}{path}") for path in [*PAGES, *profiles]}
     finally:
         context.close()
     failing = {path: v for path, v in found.items() if v}

@@ -74,6 +74,10 @@ def test_every_page_runs_under_the_policy(market, open_page) -> None:
     _no_violation(page, console, "dashboard (desktop)")
     page.goto(f"{market.url}/change-password")
     _no_violation(page, console, "/change-password")
+    page.get_by_role("link", name="My profile").click()  # its curve drawn by a module, no inline
+    page.wait_for_url(re.compile(r"/players/"))
+    expect(page.locator(".profile-chart")).to_have_attribute("data-drawn", re.compile(r"^[1-9]"))
+    _no_violation(page, console, "the profile page")
 
     phone, phone_console = _watched(open_page, PHONE)
     register(phone, market.url, "csp_phone")

@@ -1,4 +1,5 @@
-"""Issue 11's check: the board, the trade ticket, a settlement and the about page at five widths.
+"""Issue 11's check: the board, the trade ticket, a settlement, the about page and the player's
+profile at five widths.
 
 Each width writes its screenshots to test-artifacts/screens-<page>-<width>.png for a person to look
 at, and asserts what a picture cannot be trusted to show by itself: nothing runs off the side of
@@ -6,6 +7,8 @@ the screen, and what the screenshot is of is on screen.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -93,3 +96,12 @@ def test_the_main_pages_at_every_width(game, market, open_page, width, height) -
     page.goto(f"{market.url}/about")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     shoot(page, "about", width)
+
+    # the profile after the settlement: a trade, a settled position, a curve that moved
+    page.goto(f"{market.url}/players/Shooter%20{width}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Shooter {width}")
+    expect(page.locator('[data-stat="settled"]')).to_have_text("1")
+    expect(page.locator(".profile-chart")).to_have_attribute("data-drawn", re.compile(r"^[1-9]"))
+    over = page.evaluate(TABLE_OVERFLOW, "#profile-trades")
+    assert over <= 0, f"the profile's trades scroll sideways at {width} px, by {over} px"
+    shoot(page, "profile", width)

@@ -14,3 +14,9 @@ export function publicUrl(path) {
 export function proofHref(id) {
   return inShell ? `/proof.html?id=${encodeURIComponent(id)}` : `/proof/${encodeURIComponent(id)}`;
 }
+
+/** A player's public profile: the site's page, on the hosted game when this is the app's shell. */
+export function profileHref(displayName) {
+  const path = `/players/${encodeURIComponent(displayName)}`;
+  return inShell ? publicUrl(path) : path;
+}

@@ -1,16 +1,33 @@
-// The leaderboard table: rank, player (the signed-in one marked), total P&L.
-import { h, fill, setTone, setText } from "../dom.js";
+// The leaderboard table: rank, player (the signed-in one marked, each a link to their profile),
+// total P&L.
+import { h, setTone, setText } from "../dom.js";
 import * as fmt from "../format.js";
+import { profileHref } from "../shell.js";
 import { state, liveAccount } from "../state.js";
 
 export function renderLeaders(tbody) {
   renderMyRank(tbody.closest("section, .m-panel")?.querySelector('[data-role="my-rank"]'));
-  fill(tbody, state.leaders.map((r) => {
-    const pnl = h("td", { class: "num mono", text: `${fmt.arrow(fmt.sign(r.total_pnl))} ${fmt.signedUsd(r.total_pnl)}` });
+  // rows are updated in place, not rebuilt: a pass every few seconds must not swap the link out
+  // from under a pointer between its press and its release
+  const rows = [...tbody.rows];
+  state.leaders.forEach((r, i) => {
+    const row = rows[i] || tbody.appendChild(leaderRow());
+    const [rank, name, pnl] = row.cells;
+    row.className = r.display_name === state.displayName ? "mine" : "";
+    setText(rank, `#${r.rank}`);
+    const link = name.firstElementChild;
+    setText(link, r.display_name);
+    const href = profileHref(r.display_name);
+    if (link.getAttribute("href") !== href) link.setAttribute("href", href);
+    setText(pnl, `${fmt.arrow(fmt.sign(r.total_pnl))} ${fmt.signedUsd(r.total_pnl)}`);
     setTone(pnl, fmt.sign(r.total_pnl));
-    return h("tr", { class: r.display_name === state.displayName ? "mine" : "" },
-      h("td", { class: "mono", text: `#${r.rank}` }), h("th", { scope: "row", text: r.display_name }), pnl);
-  }));
+  });
+  rows.slice(state.leaders.length).forEach((row) => row.remove());
+}
+
+function leaderRow() {
+  return h("tr", {}, h("td", { class: "mono" }), h("th", { scope: "row" }, h("a", { class: "player-link" })),
+    h("td", { class: "num mono" }));
 }
 
 /** The player's own standing, in or outside the top rows: the rank of the last ranking pass
