@@ -33,12 +33,6 @@ read_limit = limiter.shared_limit(
 heavy_read_limit = limiter.limit(lambda: rate_limits.HEAVY_READS, key_func=client_key)
 
 
-@limiter.request_filter
-def _trades_count_their_own() -> bool:
-    """Flask-Limiter has no budget on the trade route: skip its per-request work there."""
-    return request.endpoint == "api.place_trade"
-
-
 def spend_trade_budget() -> None:
     """Count this REST trade against its player's budget (one round trip); 429 when spent."""
     spent = rate_limits.budget_of(current_app).spend(rate_limits.REST_TRADES, trade_limit_key())

@@ -63,3 +63,29 @@ def test_the_budgets_leave_a_page_load_room():
     per_second = int(rate_limits.READS.split(";")[0].split()[0])
     assert per_second >= 30
     assert "per second" in rate_limits.HEAVY_READS and "per minute" in rate_limits.READS
+
+
+def test_flask_limiter_does_no_work_on_the_trade_route(client, game, monkeypatch):
+    """The trade spends its own budget (rate_limits.TradeBudget); Flask-Limiter's per-request walk
+    there was 3% of a trade's web CPU for nothing. It still guards every other route."""
+    from martingale.extensions import limiter
+
+    from ..helpers import new_asset
+    from .helpers import post_trade
+
+    walks = []
+    scope = limiter.limit_manager.exemption_scope
+
+    def counted(*args, **kwargs):
+        walks.append(args[1] if len(args) > 1 else kwargs.get("endpoint"))
+        return scope(*args, **kwargs)
+
+    monkeypatch.setattr(limiter.limit_manager, "exemption_scope", counted)
+    alice = register(client, "alice")
+    walks.clear()
+    asset = new_asset(game)
+    r = post_trade(client, alice, asset.symbol, "buy", "1")
+    assert r.status_code == 201 and r.headers["X-RateLimit-Limit"] == "50"
+    assert walks == []
+    assert client.get(f"{API}/assets").status_code == 200
+    assert walks  # the read route is still walked (and limited)
