@@ -53,6 +53,8 @@ class _JsonLines(logging.Formatter):
         ts = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         line = {"ts": ts, "level": record.levelname.lower(), "logger": record.name,
                 "msg": record.getMessage()}  # fmt: skip
+        if record.exc_info:  # "Exception in worker process" says nothing without it
+            line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, separators=(",", ":"))
 
 
@@ -132,3 +134,28 @@ def post_worker_init(worker):
         engine = MarketEngine(game_of(app))
         app.extensions["martingale_engine"] = engine
         engine.start()
+
+
+def _loop():
+    from gevent import get_hub
+
+    return get_hub().loop
+
+
+def pre_request(worker, req):
+    if worker_class == "gevent":
+        req.loop_iteration = _loop().iteration
+
+
+def post_request(worker, req, environ, resp):
+    """Fair turns for keep-alive connections under gevent. A request that never waited on I/O (a
+    health check, a 404, a page from memory) leaves the event loop where it was, and when that
+    connection's next request is already buffered the worker serves it too without ever polling
+    the others: one client pipelining cheap requests held a worker while every other connection
+    waited (wrk, 64 connections on /healthz: p50 0.7 ms, p99 1.4 s, max 2.0 s). Such a request now
+    waits for the loop to run everything else that is ready first (gevent.idle); a request that
+    waited on I/O (a trade: PostgreSQL, Redis) already gave the others their turn and goes on."""
+    if worker_class == "gevent" and getattr(req, "loop_iteration", None) == _loop().iteration:
+        import gevent
+
+        gevent.idle()

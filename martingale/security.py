@@ -110,8 +110,10 @@ def _flask_limiter_skips_trades(app: Flask) -> None:
     """The trade route spends its own budget in one Redis round trip (rate_limits.TradeBudget), so
     Flask-Limiter has nothing to count there; merely finding that out (its exemption and meta-limit
     walk, even with a request filter saying so) was 3% of a trade's web CPU (docs/decisions/0007)."""
-    hooks = app.before_request_funcs[None]
-    index = hooks.index(limiter._check_request_limit)  # ValueError if a new release renames it
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit not in hooks:
+        return  # RATELIMIT_ENABLED is off: Flask-Limiter installed no hook
+    index = hooks.index(limiter._check_request_limit)
     check = hooks[index]
 
     def check_unless_trade() -> None:

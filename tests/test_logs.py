@@ -72,13 +72,9 @@ def test_the_web_server_logs_only_json_lines_with_the_request_id(tmp_path):
     }
 
 
-def test_gunicorn_builds_no_access_line_that_nobody_reads(monkeypatch, tmp_path):
-    """gunicorn formats its access line whenever a log config is set, then the CRITICAL level
-    drops it: the config's logger must not build it at all (5% of a trade's web CPU)."""
+def gunicorn_settings(monkeypatch, tmp_path) -> dict:
+    """gunicorn.conf.py's names, read as gunicorn reads them (one worker, JSON logs)."""
     import runpy
-
-    from gunicorn.config import Config
-    from gunicorn.glogging import Logger
 
     monkeypatch.setenv("WEB_CONCURRENCY", "1")
     monkeypatch.setenv("MARTINGALE_ENGINE", "on")
@@ -86,7 +82,16 @@ def test_gunicorn_builds_no_access_line_that_nobody_reads(monkeypatch, tmp_path)
     # the config file sets these two with setdefault: keep them out of this process's environment
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     monkeypatch.setenv("MARTINGALE_ASYNC_MODE", "gevent")
-    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+def test_gunicorn_builds_no_access_line_that_nobody_reads(monkeypatch, tmp_path):
+    """gunicorn formats its access line whenever a log config is set, then the CRITICAL level
+    drops it: the config's logger must not build it at all (5% of a trade's web CPU)."""
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    settings = gunicorn_settings(monkeypatch, tmp_path)
     cfg = Config()
     cfg.set("logconfig_dict", settings["logconfig_dict"])
     logger_class = settings["logger_class"]
@@ -97,3 +102,17 @@ def test_gunicorn_builds_no_access_line_that_nobody_reads(monkeypatch, tmp_path)
 
     monkeypatch.setattr(logger_class, "atoms", no_atoms)
     logger_class(cfg).access(None, None, {}, None)
+
+
+def test_gunicorns_json_lines_carry_the_traceback(monkeypatch, tmp_path):
+    """ "Exception in worker process" alone left an operator guessing why a worker died at boot."""
+    settings = gunicorn_settings(monkeypatch, tmp_path)
+    formatter = settings["logconfig_dict"]["formatters"]["generic"]["()"]()
+    try:
+        raise ValueError("the reason")
+    except ValueError:
+        record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1,
+                                   "Exception in worker process", None, sys.exc_info())  # fmt: skip
+    line = json.loads(formatter.format(record))
+    assert line["msg"] == "Exception in worker process"
+    assert "ValueError: the reason" in line["exc"]
