@@ -20,6 +20,17 @@ from .helpers import register, screenshot
 # a laptop. The phone layout is the one at 768 px and below (layout.js).
 SIZES = [(320, 640), (390, 844), (768, 1024), (1024, 768), (1440, 900)]
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+# how far the phone's asset cards' contents reach past the card's own bottom (each card is one
+# screen of a vertical snap scroller: anything past it is painted over the next card)
+CARD_OVERFLOW = """() => Math.max(0, ...[...document.querySelectorAll('.m-card')].map((card) => {
+  const bottom = card.getBoundingClientRect().bottom;
+  return Math.max(...[...card.querySelectorAll('*')].map((e) => e.getBoundingClientRect().bottom)) - bottom;
+}))"""
+# how many lines the position's P&L with its sign and amount takes (a Range's boxes from "P&L" to the end)
+PNL_LINES = """(sel) => { const text = document.querySelector(sel).firstChild;
+  const range = document.createRange(); range.setStart(text, text.data.indexOf('P&L'));
+  range.setEnd(text, text.data.length);
+  return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size; }"""
 TABLE_OVERFLOW = "(t) => { const box = document.querySelector(t).parentElement; return box.scrollWidth - box.clientWidth; }"
 
 
@@ -81,6 +92,11 @@ def test_the_main_pages_at_every_width(game, market, open_page, width, height) -
             page.locator(f'#holdings-table tbody tr[data-symbol="{held.symbol}"]')
         ).to_have_count(1)
     page.wait_for_timeout(1500)  # a few ticks drawn on the charts
+    if phone:
+        over = page.evaluate(CARD_OVERFLOW)
+        assert over <= 0.5, f"an asset card's contents run {over:.0f} px into the next card"
+        lines = page.evaluate(PNL_LINES, f'.m-card[data-symbol="{held.symbol}"] .m-position')
+        assert lines == 1, f"the card's P&L is broken over {lines} lines"
     if not phone:  # every column of the board in view, none behind a sideways scroll
         for table in ("#asset-table", "#holdings-table"):
             over = page.evaluate(TABLE_OVERFLOW, table)
@@ -91,6 +107,7 @@ def test_the_main_pages_at_every_width(game, market, open_page, width, height) -
     settled = page.locator("#toasts .toast", has_text="1 position settled")
     expect(settled).to_be_visible(timeout=30_000)
     market.fast_forward(1)
+    page.wait_for_timeout(400)  # a toast that just arrived is still fading in (.18 s)
     shoot(page, "settlement", width, clear_toasts=False)
 
     page.goto(f"{market.url}/about")

@@ -52,7 +52,9 @@ export function assetCards(box, { onCurrent, onGone = () => {} }) {
     const held = holding(asset.symbol);
     if (held) {
       const pos = liveAccount().positions.find((x) => x.symbol === asset.symbol);
-      setText(c.position, `Position ${fmt.qty(held.quantity)} · avg ${fmt.price(held.avg_cost)} · P&L ${fmt.arrow(fmt.sign(pos.pnl))} ${fmt.signedUsd(pos.pnl)}`);
+      // no line break inside "P&L ▼ −$3.40" (a narrow phone broke it after the minus sign)
+      const pnl = `${fmt.arrow(fmt.sign(pos.pnl))}\u00a0${fmt.signedUsd(pos.pnl).replace(/^([−+])/, "$1\u2060")}`;
+      setText(c.position, `Position ${fmt.qty(held.quantity)} · avg ${fmt.price(held.avg_cost)} · P&L\u00a0${pnl}`);
       setTone(c.position, fmt.sign(pos.pnl));
     } else {
       setText(c.position, "No position");
